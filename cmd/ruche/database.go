@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/config"
+	"github.com/ruche-hive/ruche/internal/pgcluster"
+	"github.com/ruche-hive/ruche/internal/postgres"
+)
+
+// database is an open store and, when ruche manages it, the embedded cluster.
+type database struct {
+	store   *postgres.Store
+	cluster *pgcluster.Cluster
+}
+
+func (d *database) Close(ctx context.Context) error {
+	if d.store != nil {
+		d.store.Close()
+	}
+	if d.cluster != nil {
+		return d.cluster.Stop(ctx)
+	}
+	return nil
+}
+
+// checkDataDir creates the data directory if needed and proves it writable, so a bad
+// RUCHE_DATA fails at once with a sentence rather than deep inside initdb.
+func checkDataDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("RUCHE_DATA: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return "", fmt.Errorf("RUCHE_DATA: cannot create data directory %s: %w", abs, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(abs, ".write-test-*")
+	if err != nil {
+		return "", fmt.Errorf("RUCHE_DATA: data directory %s is not writable: %w", abs, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return abs, nil
+}
+
+// openDatabase opens DATABASE_URL or, when it is empty, starts (or attaches to) the
+// embedded cluster in the data directory. adopt: this process owns the cluster and
+// stops it on Close (serve); operator commands leave a running cluster running.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, adopt bool) (*database, error) {
+	if cfg.DatabaseURL != "" {
+		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		return &database{store: s}, nil
+	}
+	data, err := checkDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(data, "postgres")
+	if os.Geteuid() == 0 {
+		if err := pgcluster.Reachable(dir, cfg.PGUser); err != nil {
+			// PostgreSQL runs as cfg.PGUser, who cannot reach a data directory under, say,
+			// /root. Keep the cluster in a place it can reach, tied to this data directory.
+			sum := sha256.Sum256([]byte(data))
+			alt := filepath.Join("/var/lib/ruche", hex.EncodeToString(sum[:6]), "postgres")
+			log.Warn("data directory not reachable by the PostgreSQL user; the cluster lives elsewhere",
+				"reason", err.Error(), "cluster", alt)
+			if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
+				return nil, fmt.Errorf("RUCHE_DATA: %w", err)
+			}
+			dir = alt
+		}
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := pgcluster.Start(startCtx, pgcluster.Options{Dir: dir, RunAs: cfg.PGUser, Adopt: adopt, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+	}
+	db := &database{cluster: c}
+	if err := postgres.EnsureDatabase(ctx, c.ConnString("postgres"), "ruche"); err != nil {
+		db.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if db.store, err = postgres.Open(ctx, c.ConnString("ruche")); err != nil {
+		db.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
+// lockDataDir makes sure one ruche serve at a time owns an embedded cluster. The lock
+// goes with the process, even on kill -9.
+func lockDataDir(dir string) (*os.File, error) {
+	abs, err := checkDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(abs, "serve.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("RUCHE_DATA: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("RUCHE_DATA: another ruche serve is already running on %s", abs)
+	}
+	return f, nil
+}
+
+// migrate brings the schema up to date.
+func migrate(ctx context.Context, s *postgres.Store, log *slog.Logger) error {
+	applied, err := s.Migrate(ctx)
+	for _, name := range applied {
+		log.Info("migration applied", "name", name)
+	}
+	return err
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/ruche-hive/ruche/internal/config"
+	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/jobs"
+	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/server"
+	"github.com/ruche-hive/ruche/web"
+)
+
+// Main is a running Ruche node. Open starts it; Close stops it in order.
+type Main struct {
+	Config config.Config
+	Stdout io.Writer // where the setup link is printed
+	Log    *slog.Logger
+
+	// SetupURL is the one-time owner link printed at start-up on an empty instance.
+	SetupURL string
+
+	lock   *os.File
+	db     *database
+	queue  *river.Client[pgx.Tx]
+	ln     net.Listener
+	http   *http.Server
+	served chan error
+}
+
+// Open starts the database, migrates, starts the job queue and begins serving. It
+// returns once the listener is bound; Addr tells where.
+func (m *Main) Open(ctx context.Context) (err error) {
+	cfg := m.Config
+	defer func() {
+		if err != nil {
+			m.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if cfg.Dev {
+		m.Log.Warn("DEVELOPMENT MODE: serving plain http on " + cfg.BaseURL() + " — never use RUCHE_DEV=true in production")
+	}
+	if cfg.DatabaseURL == "" {
+		if m.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	// Bind early so a bad or busy address fails before anything starts.
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return fmt.Errorf("RUCHE_ADDR: cannot listen on %s: %w", cfg.Addr, errors.Unwrap(err))
+	}
+	if m.db, err = openDatabase(ctx, cfg, m.Log, true); err != nil {
+		return err
+	}
+	if err := migrate(ctx, m.db.store, m.Log); err != nil {
+		return err
+	}
+	catalog, err := i18n.Load(web.FS)
+	if err != nil {
+		return err
+	}
+	accounts := &ruche.Accounts{Store: m.db.store, Log: m.Log}
+	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, m.Log); err != nil {
+		return err
+	}
+	if err := m.queue.Start(ctx); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	srv, err := server.New(server.Options{
+		Accounts: accounts, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log,
+	})
+	if err != nil {
+		return err
+	}
+	token, err := accounts.NewSetupLink(ctx)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		m.SetupURL = cfg.BaseURL() + "/setup/" + token
+		fmt.Fprintf(m.Stdout, "\n  No account exists yet. Create the owner account here (link valid for %s, shown once):\n\n    %s\n\n",
+			ruche.SetupTokenTTL, m.SetupURL)
+	}
+	m.http = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.TLSCert != "" {
+			err = m.http.ServeTLS(m.ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			err = m.http.Serve(m.ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.served <- err
+	}()
+	m.Log.Info("ruche is ready", "url", cfg.BaseURL(), "listen", m.ln.Addr().String())
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Served returns a channel that receives the server's error if it stops on its own.
+func (m *Main) Served() <-chan error { return m.served }
+
+// Close stops taking requests, lets in-flight ones finish, stops the job queue, closes
+// the database and stops the embedded cluster. Safe on a partly opened Main.
+func (m *Main) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var errs []error
+	if m.http != nil {
+		errs = append(errs, m.http.Shutdown(ctx))
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.queue != nil {
+		errs = append(errs, m.queue.Stop(ctx))
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close(ctx))
+	}
+	if m.lock != nil {
+		m.lock.Close()
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Stdout: stdout, Log: newLogger(cfg, stderr)}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.Log.Info("shutting down")
+	case err = <-m.Served():
+		m.Log.Error("server stopped", "err", err)
+	}
+	return errors.Join(err, m.Close(context.WithoutCancel(ctx)))
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("migrate", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDatabase(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.WithoutCancel(ctx))
+	if err := migrate(ctx, db.store, log); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database is up to date")
+	return nil
+}

@@ -1,0 +1,207 @@
+// Package config is Ruche's configuration: one struct, read once from the environment
+// (and optional flags), validated with errors that name the bad setting. Everything
+// else receives values from it; nothing reads the environment on its own.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Config is the whole configuration of a Ruche node.
+type Config struct {
+	Addr           string         // listen address, host:port
+	DataDir        string         // data directory (embedded cluster, later media)
+	DatabaseURL    string         // external PostgreSQL; empty: the embedded cluster
+	Host           string         // public host name (and port), e.g. hive.example.com
+	Protocol       string         // "https" or, in development, "http"
+	Dev            bool           // development mode
+	TLSCert        string         // serve HTTPS directly with these files
+	TLSKey         string         //
+	TrustedProxies []netip.Prefix // whose X-Forwarded-For/-Proto are believed
+	LogLevel       slog.Level
+	PGUser         string // OS user that runs the embedded cluster when ruche runs as root
+}
+
+// Setting describes one configuration variable, for parsing, --help and the README.
+type Setting struct {
+	Env     string
+	Flag    string
+	Default string
+	Help    string
+}
+
+// Settings is every variable, in the order --help and the README list them.
+var Settings = []Setting{
+	{"RUCHE_ADDR", "addr", ":8080", "listen address (host:port)"},
+	{"RUCHE_DATA", "data", "./var", "data directory; holds the embedded PostgreSQL cluster"},
+	{"DATABASE_URL", "database-url", "", "PostgreSQL URL; when empty, ruche runs its own cluster in the data directory"},
+	{"RUCHE_HOST", "host", "", "public host name, e.g. hive.example.com (default in development: localhost and the listen port)"},
+	{"RUCHE_PROTOCOL", "protocol", "https", "public protocol: https; http in (and only in) development mode, where it is the default"},
+	{"RUCHE_DEV", "dev", "false", "development mode: allows http; says so loudly at start-up"},
+	{"RUCHE_TLS_CERT", "tls-cert", "", "certificate file (PEM) to serve HTTPS directly; else sit behind a reverse proxy"},
+	{"RUCHE_TLS_KEY", "tls-key", "", "private key file (PEM) for RUCHE_TLS_CERT"},
+	{"RUCHE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
+	{"RUCHE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
+	{"RUCHE_PG_USER", "pg-user", "postgres", "OS user that owns and runs the embedded cluster when ruche runs as root"},
+}
+
+// FlagSet returns a flag set with one flag per setting, for subcommands that accept
+// them; values given on the command line win over the environment.
+func FlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, s := range Settings {
+		fs.String(s.Flag, "", s.Help+" ["+s.Env+"]")
+	}
+	return fs
+}
+
+// Help writes the settings table for --help.
+func Help(w io.Writer) {
+	fmt.Fprintln(w, "Settings (environment variable, flag, default):")
+	for _, s := range Settings {
+		def := s.Default
+		if def == "" {
+			def = "(none)"
+		}
+		fmt.Fprintf(w, "  %-22s --%-16s %-10s %s\n", s.Env, s.Flag, def, s.Help)
+	}
+}
+
+// Load reads the settings from getenv, overridden by any flag of fs that was set (fs
+// may be nil), and validates them.
+func Load(getenv func(string) string, fs *flag.FlagSet) (Config, error) {
+	set := map[string]bool{}
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	}
+	v := map[string]string{}
+	for _, s := range Settings {
+		val := getenv(s.Env)
+		if set[s.Flag] {
+			val = fs.Lookup(s.Flag).Value.String()
+		}
+		if val == "" && s.Env != "RUCHE_PROTOCOL" { // its default depends on RUCHE_DEV
+			val = s.Default
+		}
+		v[s.Env] = strings.TrimSpace(val)
+	}
+	return parse(v)
+}
+
+// settingError names the setting that is wrong and why.
+func settingError(env, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...))
+}
+
+func parse(v map[string]string) (Config, error) {
+	c := Config{
+		Addr:        v["RUCHE_ADDR"],
+		DataDir:     v["RUCHE_DATA"],
+		DatabaseURL: v["DATABASE_URL"],
+		Host:        v["RUCHE_HOST"],
+		TLSCert:     v["RUCHE_TLS_CERT"],
+		TLSKey:      v["RUCHE_TLS_KEY"],
+		PGUser:      v["RUCHE_PG_USER"],
+	}
+	var errs []error
+	dev, err := strconv.ParseBool(v["RUCHE_DEV"])
+	if err != nil {
+		errs = append(errs, settingError("RUCHE_DEV", "%q is not true or false", v["RUCHE_DEV"]))
+	}
+	c.Dev = dev
+
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		errs = append(errs, settingError("RUCHE_ADDR", "%q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Addr))
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		errs = append(errs, settingError("RUCHE_ADDR", "port %q is not a number from 0 to 65535", port))
+	} else if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			errs = append(errs, settingError("RUCHE_ADDR", "host %q is not an IP address or localhost", host))
+		}
+	}
+
+	if c.DataDir == "" {
+		errs = append(errs, settingError("RUCHE_DATA", "must not be empty"))
+	}
+
+	// The protocol defaults to https; in development with none chosen, http.
+	c.Protocol = v["RUCHE_PROTOCOL"]
+	switch c.Protocol {
+	case "":
+		c.Protocol = "https"
+	case "https":
+		if c.Dev {
+			errs = append(errs, settingError("RUCHE_PROTOCOL", "https is refused together with RUCHE_DEV=true (development mode serves http)"))
+		}
+	case "http":
+		if !c.Dev {
+			errs = append(errs, settingError("RUCHE_PROTOCOL", "http is allowed only in development mode (RUCHE_DEV=true)"))
+		}
+	default:
+		errs = append(errs, settingError("RUCHE_PROTOCOL", "%q is not https or http", c.Protocol))
+	}
+	if c.Dev {
+		c.Protocol = "http"
+	}
+
+	if c.Host == "" {
+		if c.Dev {
+			c.Host = "localhost"
+			if port != "" && port != "80" && port != "0" {
+				c.Host += ":" + port
+			}
+		} else {
+			errs = append(errs, settingError("RUCHE_HOST", "must be set to the public host name (e.g. hive.example.com)"))
+		}
+	} else if strings.ContainsAny(c.Host, "/ @?#") {
+		errs = append(errs, settingError("RUCHE_HOST", "%q must be a host name with an optional port, not a URL", c.Host))
+	}
+
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, settingError("RUCHE_TLS_CERT", "RUCHE_TLS_CERT and RUCHE_TLS_KEY go together"))
+	}
+	if c.TLSCert != "" && c.Dev {
+		errs = append(errs, settingError("RUCHE_TLS_CERT", "not used in development mode, which serves http"))
+	}
+
+	for _, s := range strings.Split(v["RUCHE_TRUSTED_PROXIES"], ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, err2 := netip.ParseAddr(s); err2 == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				errs = append(errs, settingError("RUCHE_TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8", s))
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(v["RUCHE_LOG_LEVEL"])); err != nil {
+		errs = append(errs, settingError("RUCHE_LOG_LEVEL", "%q is not debug, info, warn or error", v["RUCHE_LOG_LEVEL"]))
+	}
+	if c.PGUser == "" {
+		errs = append(errs, settingError("RUCHE_PG_USER", "must not be empty"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// BaseURL is the public root URL, without a trailing slash.
+func (c Config) BaseURL() string { return c.Protocol + "://" + c.Host }
+
+// Secure reports whether the public side is https (cookies get the Secure flag).
+func (c Config) Secure() bool { return c.Protocol == "https" }

@@ -1,0 +1,60 @@
+// Package jobs runs Ruche's background work on River, a job queue that lives in the
+// same PostgreSQL database, so a job enqueued in a transaction exists exactly when the
+// change that caused it does, and several nodes share one queue.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// PurgeArgs asks for expired sessions, setup links and sign-in counters to be deleted.
+type PurgeArgs struct{}
+
+// Kind names the job in the queue.
+func (PurgeArgs) Kind() string { return "purge_expired" }
+
+// InsertOpts makes the periodic purge unique per hour, so several nodes scheduling it
+// run it once.
+func (PurgeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}
+
+type purgeWorker struct {
+	river.WorkerDefaults[PurgeArgs]
+	accounts *ruche.Accounts
+	log      *slog.Logger
+}
+
+func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
+	n, err := w.accounts.PurgeExpired(ctx)
+	if err == nil && n > 0 {
+		w.log.Info("purged expired rows", "rows", n)
+	}
+	return err
+}
+
+// New returns a River client with Ruche's workers and periodic jobs. Start it with
+// Start(ctx) and stop it with Stop(ctx), which waits for running jobs.
+func New(pool *pgxpool.Pool, accounts *ruche.Accounts, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &purgeWorker{accounts: accounts, log: log})
+	return river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:  log,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+	})
+}

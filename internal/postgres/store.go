@@ -1,0 +1,106 @@
+// Package postgres is Ruche's store: every SQL statement of the program lives here, on
+// pgx. Each exported method is one transaction; driver errors stop here and become the
+// domain's errors.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+var _ ruche.Store = (*Store)(nil)
+
+// Store implements ruche.Store on a PostgreSQL pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url and checks that it answers. The caller applies
+// migrations (Migrate) before serving.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Pool is the connection pool, for the job queue (River) that shares the database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping reports whether the database answers and the schema is current.
+func (s *Store) Ping(ctx context.Context) error {
+	pending, err := s.PendingMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	if pending > 0 {
+		return fmt.Errorf("%d migrations not applied", pending)
+	}
+	return nil
+}
+
+// tx runs fn in a transaction, committing when it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// interpret turns driver errors into the domain's: no rows is not-found, a unique
+// violation is a conflict whose message names what was taken.
+func interpret(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ruche.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		switch pgErr.ConstraintName {
+		case "accounts_username_domain":
+			return ruche.Errorf(ruche.CodeConflict, "error.username_taken")
+		case "users_email":
+			return ruche.Errorf(ruche.CodeConflict, "error.email_taken")
+		}
+		return ruche.ErrConflict
+	}
+	return err
+}
+
+// audit writes one audit entry inside tx. actorID 0 is the operator console.
+func audit(ctx context.Context, tx pgx.Tx, actorID int64, action string, targetID int64, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	if actorID == 0 {
+		detail["via"] = "console"
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (actor_id, action, target_id, detail) VALUES ($1, $2, $3, $4)`,
+		nullID(actorID), action, nullID(targetID), detail)
+	return err
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}

@@ -1,0 +1,47 @@
+package server
+
+import "net/http"
+
+// route is one address the server answers.
+type route struct {
+	Method  string
+	Pattern string
+	Handler http.Handler
+	Reason  string // public routes only: why an anonymous person may reach it
+}
+
+// publicRoutes is the one declared list of routes served without authentication, each
+// with its reason. Everything else requires a signed-in member (privacy model, rule 1).
+// Add to it only what sign-in, OAuth and discovery strictly need.
+func (s *Server) publicRoutes() []route {
+	ui := s.ui
+	return []route{
+		{"GET", "/login", http.HandlerFunc(ui.LoginForm), "the sign-in form"},
+		{"POST", "/login", http.HandlerFunc(ui.Login), "signing in"},
+		{"GET", "/setup/{token}", ui.H(ui.SetupForm), "the owner's one-time setup link (dead once an account exists)"},
+		{"POST", "/setup/{token}", ui.H(ui.Setup), "creating the owner account through that link"},
+		{"GET", "/invite/{token}", ui.H(ui.JoinForm), "an invite link's sign-up form (the token is the credential)"},
+		{"POST", "/invite/{token}", ui.H(ui.Join), "joining through an invite link"},
+		{"GET", "/static/*", s.static(), "stylesheets and scripts of the pages above; no member content"},
+		{"GET", "/healthz", http.HandlerFunc(s.healthz), "load balancers: the process is alive"},
+		{"GET", "/readyz", http.HandlerFunc(s.readyz), "load balancers: the database answers and is migrated"},
+	}
+}
+
+// privateRoutes need a signed-in member.
+func (s *Server) privateRoutes() []route {
+	ui := s.ui
+	return []route{
+		{Method: "GET", Pattern: "/", Handler: http.HandlerFunc(ui.Home)},
+		{Method: "POST", Pattern: "/logout", Handler: http.HandlerFunc(ui.Logout)},
+		{Method: "GET", Pattern: "/settings", Handler: http.HandlerFunc(ui.Settings)},
+		{Method: "POST", Pattern: "/settings/language", Handler: ui.H(ui.SetLanguage)},
+		{Method: "POST", Pattern: "/settings/password", Handler: ui.H(ui.ChangePassword)},
+		{Method: "GET", Pattern: "/admin", Handler: ui.H(ui.Admin)},
+		{Method: "POST", Pattern: "/admin/invites", Handler: ui.H(ui.CreateInvite)},
+		{Method: "POST", Pattern: "/admin/invites/{id}/revoke", Handler: ui.H(ui.RevokeInvite)},
+		{Method: "POST", Pattern: "/admin/users/{username}/role", Handler: ui.H(ui.SetRole)},
+		{Method: "POST", Pattern: "/admin/users/{username}/suspend", Handler: ui.H(ui.Suspend)},
+		{Method: "POST", Pattern: "/admin/users/{username}/unsuspend", Handler: ui.H(ui.Unsuspend)},
+	}
+}

@@ -1,0 +1,169 @@
+// Package server is the router: it puts the front doors behind one chain of
+// middleware (client address, authentication, language, CSRF) and declares the only
+// routes that anonymous requests may reach.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ruche-hive/ruche/internal/authn"
+	"github.com/ruche-hive/ruche/internal/clientaddr"
+	"github.com/ruche-hive/ruche/internal/csrf"
+	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/webui"
+)
+
+// Options are the server's dependencies.
+type Options struct {
+	Accounts       *ruche.Accounts
+	Catalog        *i18n.Catalog
+	Files          fs.FS // web.FS
+	Secure         bool
+	BaseURL        string
+	TrustedProxies []netip.Prefix
+	Ready          func(context.Context) error // nil error: the database answers and is migrated
+	Log            *slog.Logger
+}
+
+// Server routes requests to the front doors.
+type Server struct {
+	opts   Options
+	ui     *webui.UI
+	router chi.Router
+}
+
+// New builds the router.
+func New(o Options) (*Server, error) {
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, ui: ui}
+	r := chi.NewRouter()
+	r.Use(s.recoverer, s.logRequests, limitBody, securityHeaders,
+		clientaddr.Middleware(o.TrustedProxies),
+		authn.Identify(o.Accounts, o.Secure),
+		s.language,
+		csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden)))
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.notFound)
+	for _, rt := range s.publicRoutes() {
+		r.Method(rt.Method, rt.Pattern, rt.Handler)
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(authn.Require(http.HandlerFunc(s.apiUnauthorized)))
+		for _, rt := range s.privateRoutes() {
+			r.Method(rt.Method, rt.Pattern, rt.Handler)
+		}
+		// The client API arrives with a later issue; until then every /api/ address is
+		// private and unknown.
+		r.Handle("/api/*", http.HandlerFunc(s.notFound))
+	})
+	s.router = r
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// PublicPatterns lists the "METHOD pattern" of every public route, for tests.
+func (s *Server) PublicPatterns() map[string]string {
+	m := map[string]string{}
+	for _, rt := range s.publicRoutes() {
+		m[rt.Method+" "+rt.Pattern] = rt.Reason
+	}
+	return m
+}
+
+// Routes lists every route as "METHOD pattern", for tests.
+func (s *Server) Routes() []string {
+	var out []string
+	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+route)
+		return nil
+	})
+	return out
+}
+
+// language picks the request's language: the member's setting, then the browser's.
+func (s *Server) language(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chosen := ""
+		if u, ok := authn.UserFrom(r.Context()); ok {
+			chosen = u.Locale
+		}
+		p := s.opts.Catalog.Printer(chosen, r.Header.Get("Accept-Language"))
+		w.Header().Add("Vary", "Accept-Language")
+		next.ServeHTTP(w, r.WithContext(i18n.WithPrinter(r.Context(), p)))
+	})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if authn.IsAPI(r) {
+		s.apiError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	s.ui.NotFound(w, r)
+}
+
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
+	if authn.IsAPI(r) {
+		s.apiError(w, r, http.StatusForbidden, "error.csrf")
+		return
+	}
+	s.ui.Forbidden(w, r)
+}
+
+func (s *Server) apiUnauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="ruche"`)
+	s.apiError(w, r, http.StatusUnauthorized, "error.api_unauthorized")
+}
+
+// apiError writes the client API's error body, Mastodon's shape: {"error": "…"}.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := i18n.FromContext(r.Context(), s.opts.Catalog)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": p.T(key)})
+}
+
+func (s *Server) static() http.Handler {
+	sub, err := fs.Sub(s.opts.Files, "static")
+	if err != nil {
+		panic(err) // web.FS always has static/
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.opts.Ready(ctx); err != nil {
+		s.opts.Log.Warn("not ready", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}

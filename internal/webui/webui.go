@@ -1,0 +1,166 @@
+// Package webui is the web front door: server-rendered pages (html/template) that work
+// without JavaScript. Handlers return errors; one adapter (fail) turns them into pages.
+// It gets the viewer from authn and every string from the message catalogue.
+package webui
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/ruche-hive/ruche/internal/authn"
+	"github.com/ruche-hive/ruche/internal/csrf"
+	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// Options are what the UI needs.
+type Options struct {
+	Accounts *ruche.Accounts
+	Catalog  *i18n.Catalog
+	Files    fs.FS // web.FS: templates/*.html
+	Secure   bool  // https: cookies get Secure and the __Host- prefix
+	BaseURL  string
+	Log      *slog.Logger
+}
+
+// UI serves the web pages.
+type UI struct {
+	Options
+	pages map[string]*template.Template
+}
+
+// pageNames are the templates that are whole pages (each is parsed with the layout).
+var pageNames = []string{"login", "setup", "join", "home", "settings", "admin", "error"}
+
+// New parses the templates once.
+func New(o Options) (*UI, error) {
+	ui := &UI{Options: o, pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.ParseFS(o.Files, "templates/layout.html", "templates/account_form.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		ui.pages[name] = t
+	}
+	return ui, nil
+}
+
+// page is what every template receives.
+type page struct {
+	P     i18n.Printer
+	User  *ruche.User
+	CSRF  string
+	Title string // catalogue key
+	Flash string
+	Error string
+	Data  any
+}
+
+// render writes a whole page with status.
+func (ui *UI) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errMsg string) {
+	p := page{
+		P:     i18n.FromContext(r.Context(), ui.Catalog),
+		CSRF:  csrf.Token(r.Context()),
+		Title: title,
+		Data:  data,
+		Error: errMsg,
+	}
+	p.User, _ = authn.UserFrom(r.Context())
+	if done := r.URL.Query().Get("done"); done != "" && ui.Catalog.HasKey("flash."+done) {
+		p.Flash = p.P.T("flash." + done)
+	}
+	var buf bytes.Buffer
+	if err := ui.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		ui.Log.Error("render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// handler is a page handler that may fail.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// H adapts a page handler: an error becomes an error page whose message is safe to
+// show; internal detail is logged, never sent.
+func (ui *UI) H(fn handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			ui.fail(w, r, err)
+		}
+	}
+}
+
+// status maps a domain error code to an HTTP status.
+func status(code ruche.Code) int {
+	switch code {
+	case ruche.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case ruche.CodeNotFound:
+		return http.StatusNotFound
+	case ruche.CodeConflict:
+		return http.StatusConflict
+	case ruche.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case ruche.CodeForbidden:
+		return http.StatusForbidden
+	case ruche.CodeRateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// message returns the catalogue text of err, or the generic one for internal errors.
+func (ui *UI) message(r *http.Request, err error) string {
+	p := i18n.FromContext(r.Context(), ui.Catalog)
+	var e *ruche.Error
+	if errors.As(err, &e) && e.Code != ruche.CodeInternal {
+		return p.T(e.Key, e.Args...)
+	}
+	ui.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return p.T("error.internal")
+}
+
+func (ui *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	msg := ui.message(r, err)
+	code := status(ruche.ErrorCode(err))
+	ui.render(w, r, code, "error", titleFor(code), nil, msg)
+}
+
+func titleFor(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "error.title_not_found"
+	case http.StatusForbidden:
+		return "error.title_forbidden"
+	}
+	return "error.title"
+}
+
+// NotFound is the page for unknown addresses.
+func (ui *UI) NotFound(w http.ResponseWriter, r *http.Request) {
+	ui.fail(w, r, ruche.Errorf(ruche.CodeNotFound, "error.page_not_found"))
+}
+
+// Forbidden is the page for a form that failed its CSRF check.
+func (ui *UI) Forbidden(w http.ResponseWriter, r *http.Request) {
+	ui.fail(w, r, ruche.Errorf(ruche.CodeForbidden, "error.csrf"))
+}
+
+// viewer returns the signed-in user; routes behind authn.Require always have one.
+func viewer(r *http.Request) *ruche.User {
+	u, ok := authn.UserFrom(r.Context())
+	if !ok {
+		panic("webui: private handler reached without a user")
+	}
+	return u
+}
