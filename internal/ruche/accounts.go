@@ -12,14 +12,14 @@ import (
 // Sign-in limits. Failures are counted per account and per client address in a fixed
 // window; an office behind one NAT address shares the address budget, hence its size.
 const (
-	SigninWindow         = 15 * time.Minute
-	MaxAccountFailures   = 10
-	MaxAddressFailures   = 50
-	SessionTTL           = 30 * 24 * time.Hour
-	SetupTokenTTL        = 24 * time.Hour
-	MaxInviteTTL         = 90 * 24 * time.Hour
-	MaxInviteUses        = 1000
-	operatorID     int64 = 0
+	SigninWindow             = 15 * time.Minute
+	MaxAccountFailures       = 10
+	MaxAddressFailures       = 50
+	SessionTTL               = 30 * 24 * time.Hour
+	SetupTokenTTL            = 24 * time.Hour
+	MaxInviteTTL             = 90 * 24 * time.Hour
+	MaxInviteUses            = 1000
+	operatorID         int64 = 0
 )
 
 // Accounts is the use-case layer for members, sign-in, invites and administration.
