@@ -28,6 +28,11 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 			return err
 		}
 		defer os.RemoveAll(dir)
+		// MkdirTemp makes it 0700; when we are root the cluster runs as another user,
+		// who must be able to pass through it.
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return err
+		}
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		c, err := pgcluster.Start(startCtx, pgcluster.Options{Dir: dir + "/pg", Throwaway: true, RunAs: pgUser(getenv), Logger: log})

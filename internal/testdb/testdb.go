@@ -45,6 +45,12 @@ func run(m *testing.M) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
+		// MkdirTemp makes it 0700; when we are root the cluster runs as another user,
+		// who must be able to pass through it.
+		if err := os.Chmod(dir, 0o711); err != nil {
+			fmt.Fprintln(os.Stderr, "testdb:", err)
+			return 1
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir + "/pg", Throwaway: true})
 		cancel()
