@@ -40,7 +40,9 @@ func checkDataDir(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("RUCHE_DATA: %w", err)
 	}
-	if err := os.MkdirAll(abs, 0o750); err != nil {
+	// 0711: when ruche runs as root, the cluster's user must pass through to its
+	// own subdirectory; nobody else may list what is here.
+	if err := os.MkdirAll(abs, 0o711); err != nil {
 		return "", fmt.Errorf("RUCHE_DATA: cannot create data directory %s: %w", abs, errors.Unwrap(err))
 	}
 	f, err := os.CreateTemp(abs, ".write-test-*")
