@@ -182,3 +182,15 @@ func schemaHash() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
+
+// Drop deletes database name from the test server.
+func Drop(t testing.TB, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := admin(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`)
+		return err
+	}); err != nil {
+		t.Errorf("testdb: drop %s: %v", name, err)
+	}
+}
