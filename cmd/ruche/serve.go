@@ -90,8 +90,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if token != "" {
 		m.SetupURL = cfg.BaseURL() + "/setup/" + token
-		fmt.Fprintf(m.Stdout, "\n  No account exists yet. Create the owner account here (link valid for %s, shown once):\n\n    %s\n\n",
-			ruche.SetupTokenTTL, m.SetupURL)
+		fmt.Fprintf(m.Stdout, "\n  No account exists yet. Create the owner account here (link valid for %d hours; a restart makes a new one):\n\n    %s\n\n",
+			int(ruche.SetupTokenTTL.Hours()), m.SetupURL)
 	}
 	m.http = &http.Server{
 		Handler:           srv,

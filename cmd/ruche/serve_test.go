@@ -72,6 +72,13 @@ func TestNewInstance(t *testing.T) {
 	// The last admin cannot demote herself.
 	want(t, owner.submit("/admin", "/admin/users/ana/role", url.Values{"role": {"member"}}), 422, "at least one active administrator")
 
+	// The member's language setting wins over the browser's.
+	wantRedirect(t, owner.submit("/settings", "/settings/language", url.Values{"locale": {"fr"}}), "/settings?done=saved")
+	want(t, owner.get("/"), 200, "Bonjour, Ana")
+	want(t, owner.submit("/settings", "/settings/language", url.Values{"locale": {"tlh"}}), 422, "")
+	wantRedirect(t, owner.submit("/settings", "/settings/language", url.Values{"locale": {""}}), "/settings?done=saved")
+	want(t, owner.get("/"), 200, "Hello, Ana")
+
 	// Sign-out ends the session.
 	wantRedirect(t, owner.submit("/", "/logout", url.Values{}), "/login")
 	wantRedirect(t, owner.get("/"), "/login")

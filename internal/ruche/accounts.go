@@ -132,8 +132,14 @@ func (a *Accounts) SignIn(ctx context.Context, login, password string, info Sess
 	}
 	u, err := a.Store.UserByLogin(ctx, login)
 	if errors.Is(err, ErrNotFound) {
-		_, _ = CheckPassword(dummyHash, password) // same time as a real check
-		return "", User{}, errors.Join(failed, a.Store.RecordSigninFailure(ctx, []string{addrKey}, SigninWindow))
+		// Behave as for an account: same time, same per-name limit, so neither the
+		// answer nor the lock-out tells whether the name exists.
+		loginKey := "login:" + login
+		if err := a.checkLimit(ctx, loginKey, MaxAccountFailures); err != nil {
+			return "", User{}, err
+		}
+		_, _ = CheckPassword(dummyHash, password)
+		return "", User{}, errors.Join(failed, a.Store.RecordSigninFailure(ctx, []string{addrKey, loginKey}, SigninWindow))
 	}
 	if err != nil {
 		return "", User{}, err

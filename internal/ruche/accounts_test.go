@@ -163,6 +163,15 @@ func TestSignInLimitPerAccount(t *testing.T) {
 	}
 	_, _, err := a.SignIn(ctx, "bob", "correct horse battery", ruche.SessionInfo{IP: "203.0.113.5"})
 	wantCode(t, err, ruche.CodeRateLimited, "error.signin_rate_limited")
+
+	// A name that does not exist locks out the same way, so the lock-out does not
+	// reveal which names exist.
+	for i := range ruche.MaxAccountFailures {
+		_, _, err := a.SignIn(ctx, "ghost", "guess", ruche.SessionInfo{IP: fmt.Sprintf("198.51.101.%d", i)})
+		wantCode(t, err, ruche.CodeUnauthenticated, "")
+	}
+	_, _, err = a.SignIn(ctx, "ghost", "guess", ruche.SessionInfo{IP: "203.0.113.5"})
+	wantCode(t, err, ruche.CodeRateLimited, "error.signin_rate_limited")
 }
 
 func TestSignInLimitPerAddress(t *testing.T) {

@@ -49,7 +49,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, ui: ui}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, limitBody, securityHeaders,
+	r.Use(s.recoverer, s.logRequests, limitBody, securityHeaders(o.Secure),
 		clientaddr.Middleware(o.TrustedProxies),
 		authn.Identify(o.Accounts, o.Secure),
 		s.language,
