@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -118,6 +119,21 @@ func lockDataDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("RUCHE_DATA: another ruche serve is already running on %s", abs)
 	}
 	return f, nil
+}
+
+// openForOperator opens the database for an operator command (leaving a running
+// cluster running) and brings the schema up to date.
+func openForOperator(ctx context.Context, cfg config.Config, stderr io.Writer) (*database, *slog.Logger, error) {
+	log := newLogger(cfg, stderr)
+	db, err := openDatabase(ctx, cfg, log, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := migrate(ctx, db.store, log); err != nil {
+		db.Close(context.WithoutCancel(ctx))
+		return nil, nil, err
+	}
+	return db, log, nil
 }
 
 // migrate brings the schema up to date.

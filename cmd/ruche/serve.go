@@ -179,15 +179,11 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log, false)
+	db, _, err := openForOperator(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
-	if err := migrate(ctx, db.store, log); err != nil {
-		return err
-	}
 	fmt.Fprintln(stdout, "database is up to date")
 	return nil
 }

@@ -54,15 +54,11 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	p := catalog.Printer("en", "")
-	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log, false)
+	db, log, err := openForOperator(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
-	if err := migrate(ctx, db.store, log); err != nil {
-		return err
-	}
 	accounts := &ruche.Accounts{Store: db.store, Log: log}
 
 	password, generated := "", false
