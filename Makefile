@@ -11,9 +11,10 @@ build:
 postgres:
 	@sh scripts/ensure-postgres.sh
 
-# Development server on http://localhost:8080 with its own PostgreSQL in ./var.
+# Development server on http://localhost:8080 (this machine only) with its own
+# PostgreSQL in ./var.
 run: postgres build
-	RUCHE_DEV=$${RUCHE_DEV:-true} ./$(BIN) serve
+	RUCHE_DEV=$${RUCHE_DEV:-true} RUCHE_ADDR=$${RUCHE_ADDR:-127.0.0.1:8080} RUCHE_HOST=$${RUCHE_HOST:-localhost:8080} ./$(BIN) serve
 
 # The whole suite, with the race detector, against a throwaway PostgreSQL cluster
 # (or DATABASE_URL when it is set).

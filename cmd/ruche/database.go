@@ -22,16 +22,21 @@ import (
 type database struct {
 	store   *postgres.Store
 	cluster *pgcluster.Cluster
+	lock    *os.File // an operator command's hold on the data directory, if it took one
 }
 
 func (d *database) Close(ctx context.Context) error {
 	if d.store != nil {
 		d.store.Close()
 	}
+	var err error
 	if d.cluster != nil {
-		return d.cluster.Stop(ctx)
+		err = d.cluster.Stop(ctx)
 	}
-	return nil
+	if d.lock != nil {
+		d.lock.Close()
+	}
+	return err
 }
 
 // checkDataDir creates the data directory if needed and proves it writable, so a bad
@@ -70,6 +75,13 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, adop
 	if err != nil {
 		return nil, err
 	}
+	db := &database{}
+	if !adopt {
+		// An operator command holds the data directory while it runs, so a serve that
+		// starts meanwhile waits instead of attaching to a cluster this command will
+		// stop. When serve already holds it, the command attaches and stops nothing.
+		db.lock, _ = tryLock(data)
+	}
 	dir := filepath.Join(data, "postgres")
 	if os.Geteuid() == 0 {
 		if err := pgcluster.Reachable(dir, cfg.PGUser); err != nil {
@@ -89,9 +101,10 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, adop
 	defer cancel()
 	c, err := pgcluster.Start(startCtx, pgcluster.Options{Dir: dir, RunAs: cfg.PGUser, Adopt: adopt, Logger: log})
 	if err != nil {
+		db.Close(ctx)
 		return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
 	}
-	db := &database{cluster: c}
+	db.cluster = c
 	if err := postgres.EnsureDatabase(ctx, c.ConnString("postgres"), "ruche"); err != nil {
 		db.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -103,20 +116,38 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, adop
 	return db, nil
 }
 
-// lockDataDir makes sure one ruche serve at a time owns an embedded cluster. The lock
+// lockDataDir makes sure one ruche serve at a time owns an embedded cluster. An
+// operator command may hold the lock for a few seconds; serve waits for it. The lock
 // goes with the process, even on kill -9.
-func lockDataDir(dir string) (*os.File, error) {
+func lockDataDir(ctx context.Context, dir string) (*os.File, error) {
 	abs, err := checkDataDir(dir)
 	if err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		f, err := tryLock(abs)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, errLocked) || time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("RUCHE_DATA: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var errLocked = errors.New("another ruche (serve, or an operator command) is using this data directory")
+
+// tryLock takes the data directory's lock without waiting.
+func tryLock(abs string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(abs, "serve.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("RUCHE_DATA: %w", err)
+		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("RUCHE_DATA: another ruche serve is already running on %s", abs)
+		return nil, fmt.Errorf("%w: %s", errLocked, abs)
 	}
 	return f, nil
 }

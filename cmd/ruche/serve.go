@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +53,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Log.Warn("DEVELOPMENT MODE: serving plain http on " + cfg.BaseURL() + " — never use RUCHE_DEV=true in production")
 	}
 	if cfg.DatabaseURL == "" {
-		if m.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		if m.lock, err = lockDataDir(ctx, cfg.DataDir); err != nil {
 			return err
+		}
+	}
+	if cfg.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return fmt.Errorf("RUCHE_TLS_CERT/RUCHE_TLS_KEY: %w", err)
 		}
 	}
 	// Bind early so a bad or busy address fails before anything starts.
@@ -74,11 +80,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, m.Log); err != nil {
 		return err
 	}
-	if err := m.queue.Start(ctx); err != nil {
+	// The queue outlives the signal that stops the server: Close stops it in order,
+	// after the last request, letting running jobs finish.
+	if err := m.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
+	posts := &ruche.Posts{Store: m.db.store, BaseURL: cfg.BaseURL()}
 	srv, err := server.New(server.Options{
-		Accounts: accounts, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		Accounts: accounts, Posts: posts, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
 		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log,
 	})
 	if err != nil {
@@ -123,22 +132,36 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 // Served returns a channel that receives the server's error if it stops on its own.
 func (m *Main) Served() <-chan error { return m.served }
 
-// Close stops taking requests, lets in-flight ones finish, stops the job queue, closes
-// the database and stops the embedded cluster. Safe on a partly opened Main.
+// Close stops taking requests, lets in-flight ones finish, stops the job queue (letting
+// running jobs finish), closes the database and stops the embedded cluster. Each step
+// has its own time budget, so a slow one cannot starve the next. Safe on a partly
+// opened Main.
 func (m *Main) Close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
+	within := func(d time.Duration) (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, d) }
 	var errs []error
 	if m.http != nil {
-		errs = append(errs, m.http.Shutdown(ctx))
+		c, cancel := within(20 * time.Second)
+		if err := m.http.Shutdown(c); err != nil {
+			errs = append(errs, err, m.http.Close())
+		}
+		cancel()
 	} else if m.ln != nil {
 		m.ln.Close()
 	}
 	if m.queue != nil {
-		errs = append(errs, m.queue.Stop(ctx))
+		c, cancel := within(15 * time.Second)
+		if err := m.queue.Stop(c); err != nil {
+			c2, cancel2 := within(5 * time.Second)
+			errs = append(errs, m.queue.StopAndCancel(c2))
+			cancel2()
+		}
+		cancel()
 	}
 	if m.db != nil {
-		errs = append(errs, m.db.Close(ctx))
+		c, cancel := within(30 * time.Second)
+		errs = append(errs, m.db.Close(c))
+		cancel()
 	}
 	if m.lock != nil {
 		m.lock.Close()

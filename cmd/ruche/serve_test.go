@@ -21,6 +21,10 @@ func TestNewInstance(t *testing.T) {
 	// Private by default.
 	wantRedirect(t, anon.get("/"), "/login")
 	wantRedirect(t, anon.get("/admin"), "/login?next=%2Fadmin")
+	// An unknown address looks like a private one: nobody can map what exists.
+	wantRedirect(t, anon.get("/no/such/page"), "/login")
+	wantJSONError(t, anon.get("/api/v9/nothing"), http.StatusUnauthorized)
+	wantRedirect(t, anon.get("/static/"), "/login")
 	wantJSONError(t, anon.get("/api/v1/timelines/home"), http.StatusUnauthorized)
 	want(t, anon.get("/healthz"), 200, "ok")
 	want(t, anon.get("/readyz"), 200, "ready")
@@ -89,7 +93,7 @@ func TestLanguage(t *testing.T) {
 	b := newBrowser(t, base)
 	b.lang = "fr-FR,fr;q=0.9"
 	want(t, b.get("/login"), 200, "Connectez-vous")
-	want(t, b.get("/nowhere"), 404, "Il n'y a rien")
+	want(t, b.submit("/login", "/login", url.Values{"login": {"nobody"}, "password": {"wrong"}}), 401, "est incorrect")
 	b.lang = "de"
 	want(t, b.get("/login"), 200, "Sign in to")
 	b.lang = "fr"
@@ -121,7 +125,7 @@ func TestEveryRouteIsPrivateUnlessDeclared(t *testing.T) {
 	b := newBrowser(t, base)
 	for _, rt := range routes {
 		method, pattern, _ := strings.Cut(rt, " ")
-		path := strings.NewReplacer("{token}", "x", "{id}", "1", "{username}", "ana", "*", "v1/x").Replace(pattern)
+		path := strings.NewReplacer("{token}", "x", "{id}", "1", "{username}", "ana", "{tag}", "x", "{action}", "like", "*", "v1/x").Replace(pattern)
 		if _, ok := public[rt]; ok {
 			continue
 		}

@@ -9,6 +9,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,15 +65,23 @@ func SessionToken(r *http.Request, secure bool) string {
 // never refuses a request: Require does. The session cookie authenticates browser
 // routes only; /api/ will take bearer tokens, so a page on another site cannot ride
 // on the cookie to call the API.
-func Identify(a Authenticator, secure bool) func(http.Handler) http.Handler {
+//
+// When the session cannot be checked (the database is down), the request gets
+// unavailable rather than being treated as anonymous, which would sign everyone out.
+func Identify(a Authenticator, secure bool, unavailable http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !IsAPI(r) {
 				if token := SessionToken(r, secure); token != "" {
-					if u, err := a.Authenticate(r.Context(), token); err == nil {
+					u, err := a.Authenticate(r.Context(), token)
+					switch {
+					case err == nil:
 						r = r.WithContext(WithUser(r.Context(), u))
-					} else {
-						http.SetCookie(w, SessionCookie(secure, "")) // stale: forget it
+					case errors.Is(err, ruche.ErrNotFound):
+						http.SetCookie(w, SessionCookie(secure, "")) // ended or expired: forget it
+					default:
+						unavailable.ServeHTTP(w, r)
+						return
 					}
 				}
 			}
@@ -83,7 +92,7 @@ func Identify(a Authenticator, secure bool) func(http.Handler) http.Handler {
 
 // IsAPI reports whether the request is for the client API (JSON answers).
 func IsAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/oauth/")
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
 }
 
 // Require refuses anonymous requests: a browser is sent to /login (and back afterwards),
@@ -95,17 +104,22 @@ func Require(apiDeny http.Handler) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			if IsAPI(r) {
-				apiDeny.ServeHTTP(w, r)
-				return
-			}
-			to := "/login"
-			if r.Method == http.MethodGet && r.URL.Path != "/" {
-				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
-			}
-			http.Redirect(w, r, to, http.StatusFound)
+			Refuse(w, r, apiDeny)
 		})
 	}
+}
+
+// Refuse answers an anonymous request for something that needs a member.
+func Refuse(w http.ResponseWriter, r *http.Request, apiDeny http.Handler) {
+	if IsAPI(r) {
+		apiDeny.ServeHTTP(w, r)
+		return
+	}
+	to := "/login"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }
 
 // SafeNext returns next if it is a path on this site, else "/": a sign-in link must not

@@ -59,6 +59,10 @@ func FlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	for _, s := range Settings {
+		if s.Default == "false" { // a switch: --dev alone means true
+			fs.Bool(s.Flag, false, s.Help+" ["+s.Env+"]")
+			continue
+		}
 		fs.String(s.Flag, "", s.Help+" ["+s.Env+"]")
 	}
 	return fs

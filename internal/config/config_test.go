@@ -70,10 +70,10 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 
 func TestFlagsOverrideEnvironment(t *testing.T) {
 	fs := FlagSet("serve", nil)
-	if err := fs.Parse([]string{"--addr", "127.0.0.1:9000"}); err != nil {
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:9000", "--dev"}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(env("RUCHE_DEV", "true", "RUCHE_ADDR", ":7000"), fs)
+	c, err := Load(env("RUCHE_ADDR", ":7000"), fs)
 	if err != nil {
 		t.Fatal(err)
 	}

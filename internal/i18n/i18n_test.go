@@ -48,7 +48,7 @@ func TestPrinterChoice(t *testing.T) {
 			t.Errorf("Printer(%q, %q) = %s, want %s", tt.chosen, tt.accept, got, tt.want)
 		}
 	}
-	if got, want := c.Printer("fr", "").T("home.greeting", "Ana"), "Bonjour, Ana"; got != want {
+	if got, want := c.Printer("fr", "").T("stream.home", "Ana"), "Bonjour, Ana"; got != want {
 		t.Errorf("T = %q, want %q", got, want)
 	}
 }

@@ -41,36 +41,34 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	return err
 }
 
-// SigninFailures counts failures under key in the current window.
-func (s *Store) SigninFailures(ctx context.Context, key string, window time.Duration) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT failures FROM signin_failures
-		WHERE key = $1 AND window_start > now() - $2::interval), 0)`, key, interval(window)).Scan(&n)
-	return n, err
-}
-
-// RecordSigninFailure adds a failure under each key, starting a new window when the
-// last one has passed.
-func (s *Store) RecordSigninFailure(ctx context.Context, keys []string, window time.Duration) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		for _, k := range keys {
-			_, err := tx.Exec(ctx, `INSERT INTO signin_failures (key, window_start, failures) VALUES ($1, now(), 1)
+// CountSigninAttempt adds an attempt under each key and returns the counts.
+func (s *Store) CountSigninAttempt(ctx context.Context, keys []string, window time.Duration) ([]int, error) {
+	counts := make([]int, len(keys))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		for i, k := range keys {
+			err := tx.QueryRow(ctx, `INSERT INTO signin_failures (key, window_start, failures) VALUES ($1, now(), 1)
 				ON CONFLICT (key) DO UPDATE SET
 				  failures = CASE WHEN signin_failures.window_start > now() - $2::interval THEN signin_failures.failures + 1 ELSE 1 END,
-				  window_start = CASE WHEN signin_failures.window_start > now() - $2::interval THEN signin_failures.window_start ELSE now() END`,
-				k, interval(window))
+				  window_start = CASE WHEN signin_failures.window_start > now() - $2::interval THEN signin_failures.window_start ELSE now() END
+				RETURNING failures`, k, interval(window)).Scan(&counts[i])
 			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return counts, err
 }
 
-// ClearSigninFailures forgets the failures under key (after a successful sign-in).
-func (s *Store) ClearSigninFailures(ctx context.Context, key string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM signin_failures WHERE key = $1`, key)
-	return err
+// ForgiveSigninAttempt takes back a successful sign-in's attempt.
+func (s *Store) ForgiveSigninAttempt(ctx context.Context, addrKey, nameKey string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE signin_failures SET failures = greatest(failures - 1, 0) WHERE key = $1`, addrKey); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM signin_failures WHERE key = $1`, nameKey)
+		return err
+	})
 }
 
 // PurgeExpired deletes what has expired.

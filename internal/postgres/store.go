@@ -73,6 +73,9 @@ func interpret(err error) error {
 		return ruche.ErrNotFound
 	}
 	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" { // foreign key: what it points at is gone
+		return ruche.ErrNotFound
+	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		switch pgErr.ConstraintName {
 		case "accounts_username_domain":

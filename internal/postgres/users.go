@@ -131,8 +131,8 @@ func (s *Store) CreateOwner(ctx context.Context, hash []byte, n ruche.NewUser, p
 	return u, err
 }
 
-// SetPassword replaces a user's password hash.
-func (s *Store) SetPassword(ctx context.Context, actorID, userID int64, pwHash string) error {
+// SetPassword replaces a user's password hash and ends their other sessions.
+func (s *Store) SetPassword(ctx context.Context, actorID, userID int64, pwHash string, keep []byte) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE account_id = $1`, userID, pwHash)
 		if err != nil {
@@ -140,6 +140,9 @@ func (s *Store) SetPassword(ctx context.Context, actorID, userID int64, pwHash s
 		}
 		if tag.RowsAffected() == 0 {
 			return ruche.ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash IS DISTINCT FROM $2`, userID, keep); err != nil {
+			return err
 		}
 		return audit(ctx, tx, actorID, ruche.AuditPasswordSet, userID, nil)
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -81,6 +82,9 @@ func (a *Accounts) CheckSetupLink(ctx context.Context, token string) error {
 
 // Setup creates the owner (an admin) through the one-time link.
 func (a *Accounts) Setup(ctx context.Context, token string, n NewUser) (User, error) {
+	if err := a.CheckSetupLink(ctx, token); err != nil { // before any costly hashing
+		return User{}, err
+	}
 	n.Role = RoleAdmin
 	hash, err := a.prepare(&n)
 	if err != nil {
@@ -118,65 +122,69 @@ func (a *Accounts) CreateUser(ctx context.Context, actor *User, n NewUser) (User
 }
 
 // SignIn checks a username-or-e-mail and password and opens a session, returning the
-// session token for the cookie. Failures are rate-limited per account and per address;
-// the error never tells whether the account exists.
+// session token for the cookie. Attempts are limited per account (or per unknown name)
+// and per client address: each attempt is counted before the password is checked, in
+// one statement, so parallel guesses cannot slip past the limit; a success takes its
+// attempt back. The error never tells whether the account exists.
 func (a *Accounts) SignIn(ctx context.Context, login, password string, info SessionInfo) (string, User, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
-	addrKey := "addr:" + info.IP
-	if err := a.checkLimit(ctx, addrKey, MaxAddressFailures); err != nil {
-		return "", User{}, err
-	}
 	failed := Errorf(CodeUnauthenticated, "error.signin_failed")
-	if login == "" || password == "" || len(password) > MaxPasswordLen {
+	if login == "" || password == "" || len(login) > 254 || len(password) > MaxPasswordLen {
 		return "", User{}, failed
 	}
 	u, err := a.Store.UserByLogin(ctx, login)
-	if errors.Is(err, ErrNotFound) {
-		// Behave as for an account: same time, same per-name limit, so neither the
-		// answer nor the lock-out tells whether the name exists.
-		loginKey := "login:" + login
-		if err := a.checkLimit(ctx, loginKey, MaxAccountFailures); err != nil {
-			return "", User{}, err
-		}
-		_, _ = CheckPassword(dummyHash, password)
-		return "", User{}, errors.Join(failed, a.Store.RecordSigninFailure(ctx, []string{addrKey, loginKey}, SigninWindow))
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", User{}, err
 	}
+	addrKey := "addr:" + addressKey(info.IP)
+	nameKey := "login:" + login
+	if known {
+		nameKey = fmt.Sprintf("account:%d", u.ID)
+	}
+	counts, err := a.Store.CountSigninAttempt(ctx, []string{addrKey, nameKey}, SigninWindow)
 	if err != nil {
 		return "", User{}, err
 	}
-	acctKey := fmt.Sprintf("account:%d", u.ID)
-	if err := a.checkLimit(ctx, acctKey, MaxAccountFailures); err != nil {
-		return "", User{}, err
+	if counts[0] > MaxAddressFailures || counts[1] > MaxAccountFailures {
+		return "", User{}, Errorf(CodeRateLimited, "error.signin_rate_limited", int(SigninWindow/time.Minute))
 	}
-	ok, err := CheckPassword(u.PasswordHash, password)
+	hash := dummyHash // an unknown name takes as long as a known one
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, err := CheckPassword(hash, password)
 	if err != nil {
 		return "", User{}, err
 	}
-	if !ok {
-		return "", User{}, errors.Join(failed, a.Store.RecordSigninFailure(ctx, []string{addrKey, acctKey}, SigninWindow))
+	if !ok || !known {
+		return "", User{}, failed
 	}
 	if u.SuspendedAt != nil {
 		return "", User{}, Errorf(CodeForbidden, "error.account_suspended")
 	}
-	if err := a.Store.ClearSigninFailures(ctx, acctKey); err != nil {
+	if err := a.Store.ForgiveSigninAttempt(ctx, addrKey, nameKey); err != nil {
 		return "", User{}, err
 	}
-	token, hash := NewToken()
-	if err := a.Store.CreateSession(ctx, hash, u.ID, info, a.now().Add(SessionTTL)); err != nil {
+	token, tokenHash := NewToken()
+	if err := a.Store.CreateSession(ctx, tokenHash, u.ID, info, a.now().Add(SessionTTL)); err != nil {
 		return "", User{}, err
 	}
 	return token, u, nil
 }
 
-func (a *Accounts) checkLimit(ctx context.Context, key string, max int) error {
-	n, err := a.Store.SigninFailures(ctx, key, SigninWindow)
+// addressKey is what the per-address limit counts under: the address itself for IPv4,
+// its /64 for IPv6, since one client commonly holds a whole /64.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return err
+		return ip
 	}
-	if n >= max {
-		return Errorf(CodeRateLimited, "error.signin_rate_limited", int(SigninWindow/time.Minute))
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
 	}
-	return nil
+	return a.Unmap().String()
 }
 
 // Authenticate returns the user of a session token; ErrNotFound when the session is
@@ -197,7 +205,12 @@ func (a *Accounts) SignOut(ctx context.Context, token string) error {
 }
 
 // SetPassword changes a user's password: the user themself, an admin, or the operator.
+// Every session of the user ends, so a reset locks out whoever knew the old password.
 func (a *Accounts) SetPassword(ctx context.Context, actor *User, username, password string) error {
+	return a.setPassword(ctx, actor, username, password, nil)
+}
+
+func (a *Accounts) setPassword(ctx context.Context, actor *User, username, password string, keep []byte) error {
 	u, err := a.Store.UserByUsername(ctx, strings.ToLower(username))
 	if err != nil {
 		return err
@@ -212,7 +225,7 @@ func (a *Accounts) SetPassword(ctx context.Context, actor *User, username, passw
 	if err != nil {
 		return err
 	}
-	return a.Store.SetPassword(ctx, actorID(actor), u.ID, hash)
+	return a.Store.SetPassword(ctx, actorID(actor), u.ID, hash, keep)
 }
 
 // SetSuspended suspends or reinstates a user. Suspension ends all their sessions at once;
@@ -293,6 +306,9 @@ func (a *Accounts) Invite(ctx context.Context, token string) (Invite, error) {
 
 // Join creates an account through an invite link.
 func (a *Accounts) Join(ctx context.Context, token string, n NewUser) (User, error) {
+	if _, err := a.Invite(ctx, token); err != nil { // before any costly hashing
+		return User{}, err
+	}
 	n.Role = RoleMember // the store applies the invite's own role
 	hash, err := a.prepare(&n)
 	if err != nil {
@@ -329,8 +345,9 @@ func (a *Accounts) AuditLog(ctx context.Context, actor *User, limit int) ([]Audi
 	return a.Store.AuditLog(ctx, limit)
 }
 
-// ChangePassword lets a signed-in member replace their own password, given the current one.
-func (a *Accounts) ChangePassword(ctx context.Context, u User, current, next string) error {
+// ChangePassword lets a signed-in member replace their own password, given the current
+// one. Their other sessions end; the one with sessionToken stays.
+func (a *Accounts) ChangePassword(ctx context.Context, u User, current, next, sessionToken string) error {
 	fresh, err := a.Store.UserByID(ctx, u.ID)
 	if err != nil {
 		return err
@@ -342,7 +359,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, u User, current, next str
 	if !ok {
 		return Errorf(CodeInvalid, "error.current_password_wrong")
 	}
-	return a.SetPassword(ctx, &fresh, fresh.Username, next)
+	return a.setPassword(ctx, &fresh, fresh.Username, next, HashToken(sessionToken))
 }
 
 // PurgeExpired deletes expired sessions, setup links and old sign-in failure counts.

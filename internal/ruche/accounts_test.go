@@ -174,6 +174,45 @@ func TestSignInLimitPerAccount(t *testing.T) {
 	wantCode(t, err, ruche.CodeRateLimited, "error.signin_rate_limited")
 }
 
+// TestSignInLimitHoldsUnderParallelGuesses fires many wrong guesses at once: no more
+// than the limit may be checked.
+func TestSignInLimitHoldsUnderParallelGuesses(t *testing.T) {
+	ctx := context.Background()
+	a := newAccounts(t)
+	makeUser(t, a, "bob", ruche.RoleMember)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	for i := range 3 * ruche.MaxAccountFailures {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := a.SignIn(ctx, "bob", "guess", ruche.SessionInfo{IP: fmt.Sprintf("198.51.100.%d", i)})
+			if ruche.ErrorCode(err) == ruche.CodeUnauthenticated {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if checked > ruche.MaxAccountFailures {
+		t.Errorf("%d parallel guesses were checked, limit %d", checked, ruche.MaxAccountFailures)
+	}
+}
+
+func TestSignInLimitPerIPv6Network(t *testing.T) {
+	ctx := context.Background()
+	a := newAccounts(t)
+	for i := range ruche.MaxAddressFailures {
+		// Rotating through one /64 does not escape the address limit.
+		_, _, err := a.SignIn(ctx, fmt.Sprintf("nobody%d", i), "guess", ruche.SessionInfo{IP: fmt.Sprintf("2001:db8::%x", i+1)})
+		wantCode(t, err, ruche.CodeUnauthenticated, "")
+	}
+	_, _, err := a.SignIn(ctx, "someone", "guess", ruche.SessionInfo{IP: "2001:db8::ffff"})
+	wantCode(t, err, ruche.CodeRateLimited, "")
+}
+
 func TestSignInLimitPerAddress(t *testing.T) {
 	ctx := context.Background()
 	a := newAccounts(t)
@@ -346,9 +385,30 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	a := newAccounts(t)
 	bob := makeUser(t, a, "bob", ruche.RoleMember)
-	wantCode(t, a.ChangePassword(ctx, bob, "wrong", "a new long password"), ruche.CodeInvalid, "error.current_password_wrong")
-	wantCode(t, a.ChangePassword(ctx, bob, "correct horse battery", "short"), ruche.CodeInvalid, "error.password_too_short")
-	if err := a.ChangePassword(ctx, bob, "correct horse battery", "a new long password"); err != nil {
+	here, _, _ := a.SignIn(ctx, "bob", "correct horse battery", ruche.SessionInfo{})
+	elsewhere, _, _ := a.SignIn(ctx, "bob", "correct horse battery", ruche.SessionInfo{})
+	wantCode(t, a.ChangePassword(ctx, bob, "wrong", "a new long password", here), ruche.CodeInvalid, "error.current_password_wrong")
+	wantCode(t, a.ChangePassword(ctx, bob, "correct horse battery", "short", here), ruche.CodeInvalid, "error.password_too_short")
+	if err := a.ChangePassword(ctx, bob, "correct horse battery", "a new long password", here); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, here); err != nil {
+		t.Errorf("the session that changed the password ended: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, elsewhere); err == nil {
+		t.Error("another session survived a password change")
+	}
+	// An operator's reset ends every session.
+	if err := a.SetPassword(ctx, nil, "bob", "reset by the operator"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, here); err == nil {
+		t.Error("a session survived a password reset")
+	}
+	if _, _, err := a.SignIn(ctx, "bob", "reset by the operator", ruche.SessionInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ChangePassword(ctx, bob, "reset by the operator", "a new long password", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.SignIn(ctx, "bob", "a new long password", ruche.SessionInfo{}); err != nil {

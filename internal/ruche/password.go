@@ -20,13 +20,23 @@ const (
 	argonKeyLen  = 32
 )
 
+// hashSlots bounds how many argon2 computations (19 MiB each) run at once, so a flood
+// of sign-in attempts queues instead of exhausting memory.
+var hashSlots = make(chan struct{}, 4)
+
+func argonKey(pw, salt []byte, t, mem uint32, p uint8, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(pw, salt, t, mem, p, n)
+}
+
 // HashPassword returns the PHC-format argon2id hash of pw.
 func HashPassword(pw string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -60,6 +70,6 @@ func CheckPassword(hash, pw string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("password hash: key: %w", err)
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
+	got := argonKey([]byte(pw), salt, t, mem, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

@@ -35,7 +35,9 @@ type Store interface {
 	// UserByLogin finds a user by username or e-mail, case-insensitively.
 	UserByLogin(ctx context.Context, login string) (User, error)
 	Users(ctx context.Context) ([]User, error)
-	SetPassword(ctx context.Context, actorID, userID int64, pwHash string) error
+	// SetPassword replaces the password and ends every session of the user but the
+	// one whose token hashes to keep (nil: all).
+	SetPassword(ctx context.Context, actorID, userID int64, pwHash string, keep []byte) error
 	// SetRole and SetSuspended refuse (CodeInvalid, "error.last_admin") to leave the
 	// instance without an active admin. Suspending ends every session of the user.
 	SetRole(ctx context.Context, actorID, userID int64, role Role) error
@@ -48,10 +50,12 @@ type Store interface {
 	SessionUser(ctx context.Context, hash []byte, ttl time.Duration) (User, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 
-	// SigninFailures counts failures recorded under key within the last window.
-	SigninFailures(ctx context.Context, key string, window time.Duration) (int, error)
-	RecordSigninFailure(ctx context.Context, keys []string, window time.Duration) error
-	ClearSigninFailures(ctx context.Context, key string) error
+	// CountSigninAttempt adds one attempt under each key, starting a new window where
+	// the last has passed, and returns each key's count including this attempt.
+	CountSigninAttempt(ctx context.Context, keys []string, window time.Duration) ([]int, error)
+	// ForgiveSigninAttempt takes back the attempt of a successful sign-in: one from
+	// addrKey, all from nameKey.
+	ForgiveSigninAttempt(ctx context.Context, addrKey, nameKey string) error
 
 	CreateInvite(ctx context.Context, actorID int64, hash []byte, inv Invite) (Invite, error)
 	// LiveInvite returns an invite that can still be used; ErrNotFound otherwise.

@@ -3,6 +3,10 @@ package server
 import (
 	"net/http"
 	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/ruche-hive/ruche/internal/i18n"
 )
 
 // maxFormBody bounds every request body until uploads arrive with their own limit.
@@ -60,7 +64,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		s.opts.Log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		// The route pattern, not the path: paths hold secrets (setup and invite tokens).
+		pattern := ""
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			pattern = rc.RoutePattern()
+		}
+		s.opts.Log.Debug("http", "method", r.Method, "route", pattern, "status", sw.status, "ms", time.Since(start).Milliseconds())
 	})
 }
 
@@ -72,8 +81,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.opts.Log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				s.opts.Log.Error("panic", "method", r.Method, "panic", v)
+				p := i18n.FromContext(r.Context(), s.opts.Catalog)
+				http.Error(w, p.T("error.internal"), http.StatusInternalServerError)
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/clientaddr"
@@ -25,6 +27,7 @@ import (
 // Options are the server's dependencies.
 type Options struct {
 	Accounts       *ruche.Accounts
+	Posts          *ruche.Posts
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
 	Secure         bool
@@ -43,15 +46,15 @@ type Server struct {
 
 // New builds the router.
 func New(o Options) (*Server, error) {
-	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opts: o, ui: ui}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, limitBody, securityHeaders(o.Secure),
+	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure),
 		clientaddr.Middleware(o.TrustedProxies),
-		authn.Identify(o.Accounts, o.Secure),
+		authn.Identify(o.Accounts, o.Secure, http.HandlerFunc(s.unavailable)),
 		s.language,
 		csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden)))
 	r.NotFound(s.notFound)
@@ -107,12 +110,29 @@ func (s *Server) language(next http.Handler) http.Handler {
 	})
 }
 
+// notFound answers unknown addresses. Anonymous requests get the same answer as for a
+// private page (sign in first), so nobody can map which addresses exist.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if _, ok := authn.UserFrom(r.Context()); !ok {
+		authn.Refuse(w, r, http.HandlerFunc(s.apiUnauthorized))
+		return
+	}
 	if authn.IsAPI(r) {
 		s.apiError(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
 	s.ui.NotFound(w, r)
+}
+
+// unavailable answers when the database cannot be reached.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	if authn.IsAPI(r) {
+		s.apiError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
+	p := i18n.FromContext(r.Context(), s.opts.Catalog)
+	http.Error(w, p.T("error.unavailable"), http.StatusServiceUnavailable)
 }
 
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
@@ -144,6 +164,10 @@ func (s *Server) static() http.Handler {
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // files only, no listings
+			s.notFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})

@@ -33,12 +33,15 @@ func (ui *UI) Login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
 }
 
-// signIn opens a session and sets its cookie.
+// signIn opens a session and sets its cookie, ending the session the browser had.
 func (ui *UI) signIn(w http.ResponseWriter, r *http.Request, login, password string) error {
 	info := ruche.SessionInfo{UserAgent: r.UserAgent(), IP: clientaddr.From(r.Context()).IP}
 	token, _, err := ui.Accounts.SignIn(r.Context(), login, password, info)
 	if err != nil {
 		return err
+	}
+	if err := ui.Accounts.SignOut(r.Context(), authn.SessionToken(r, ui.Secure)); err != nil {
+		ui.Log.Warn("ending the previous session", "err", err)
 	}
 	http.SetCookie(w, authn.SessionCookie(ui.Secure, token))
 	return nil
@@ -136,9 +139,4 @@ func (ui *UI) welcome(w http.ResponseWriter, r *http.Request, form ruche.NewUser
 	}
 	http.Redirect(w, r, "/?done=welcome", http.StatusSeeOther)
 	return nil
-}
-
-// Home greets the member.
-func (ui *UI) Home(w http.ResponseWriter, r *http.Request) {
-	ui.render(w, r, http.StatusOK, "home", "home.title", nil, "")
 }

@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http"
 
+	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -36,7 +37,8 @@ func (ui *UI) SetLanguage(w http.ResponseWriter, r *http.Request) error {
 
 // ChangePassword replaces the member's password after checking the current one.
 func (ui *UI) ChangePassword(w http.ResponseWriter, r *http.Request) error {
-	err := ui.Accounts.ChangePassword(r.Context(), *viewer(r), r.PostFormValue("current"), r.PostFormValue("password"))
+	err := ui.Accounts.ChangePassword(r.Context(), *viewer(r), r.PostFormValue("current"), r.PostFormValue("password"),
+		authn.SessionToken(r, ui.Secure))
 	switch ruche.ErrorCode(err) {
 	case ruche.CodeInvalid:
 		ui.settingsPage(w, r, http.StatusUnprocessableEntity, ui.message(r, err))

@@ -21,6 +21,7 @@ import (
 // Options are what the UI needs.
 type Options struct {
 	Accounts *ruche.Accounts
+	Posts    *ruche.Posts
 	Catalog  *i18n.Catalog
 	Files    fs.FS // web.FS: templates/*.html
 	Secure   bool  // https: cookies get Secure and the __Host- prefix
@@ -35,13 +36,15 @@ type UI struct {
 }
 
 // pageNames are the templates that are whole pages (each is parsed with the layout).
-var pageNames = []string{"login", "setup", "join", "home", "settings", "admin", "error"}
+var pageNames = []string{"login", "setup", "join", "settings", "admin", "error",
+	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit"}
 
 // New parses the templates once.
 func New(o Options) (*UI, error) {
 	ui := &UI{Options: o, pages: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(o.Files, "templates/layout.html", "templates/account_form.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(o.Files, "templates/layout.html", "templates/account_form.html",
+			"templates/post.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
@@ -52,13 +55,15 @@ func New(o Options) (*UI, error) {
 
 // page is what every template receives.
 type page struct {
-	P     i18n.Printer
-	User  *ruche.User
-	CSRF  string
-	Title string // catalogue key
-	Flash string
-	Error string
-	Data  any
+	P      i18n.Printer
+	User   *ruche.User
+	CSRF   string
+	Title  string // catalogue key
+	Flash  string
+	Error  string
+	Data   any
+	Path   string // the page's own address, where buttons come back to
+	Unread int    // unread notifications, for the header
 }
 
 // render writes a whole page with status.
@@ -71,13 +76,19 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, status int, name, t
 		Error: errMsg,
 	}
 	p.User, _ = authn.UserFrom(r.Context())
+	p.Path = r.URL.RequestURI()
+	if p.User != nil && ui.Posts != nil {
+		if n, err := ui.Posts.UnreadNotifications(r.Context(), *p.User); err == nil {
+			p.Unread = n
+		}
+	}
 	if done := r.URL.Query().Get("done"); done != "" && ui.Catalog.HasKey("flash."+done) {
 		p.Flash = p.P.T("flash." + done)
 	}
 	var buf bytes.Buffer
 	if err := ui.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		ui.Log.Error("render", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, p.P.T("error.internal"), http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+const profileSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
+	a.display_name, a.job_title, a.department, a.location, a.bio, coalesce(u.role, 'member'), a.created_at,
+	(SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.reblog_of_id IS NULL),
+	(SELECT count(*) FROM follows f WHERE f.followee_id = a.id),
+	(SELECT count(*) FROM follows f WHERE f.follower_id = a.id),
+	EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = a.id AND f.follower_id = $1)
+FROM accounts a LEFT JOIN users u ON u.account_id = a.id `
+
+func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
+	var p ruche.Profile
+	var posts, followers, following int64
+	err := row.Scan(&p.ID, &p.Username, &p.Author.DisplayName, &p.Presence.Emoji, &p.Presence.Text, &p.Presence.ExpiresAt,
+		&p.ProfileFields.DisplayName, &p.JobTitle, &p.Department, &p.Location, &p.Bio, &p.Role, &p.CreatedAt,
+		&posts, &followers, &following, &p.FollowedByViewer)
+	p.Posts, p.Followers, p.Following = int(posts), int(followers), int(following)
+	return p, err
+}
+
+// Profile returns a local member's page as the viewer sees it. A post count counts
+// every post: it says how active someone is, not what they wrote.
+func (s *Store) Profile(ctx context.Context, v ruche.Viewer, username string) (ruche.Profile, error) {
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($2) AND a.domain IS NULL`, v.ID, username)
+	p, err := pgx.CollectExactlyOneRow(rows, scanProfile)
+	return p, interpret(err)
+}
+
+// UpdateProfile replaces what a member says about themself.
+func (s *Store) UpdateProfile(ctx context.Context, accountID int64, f ruche.ProfileFields) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE accounts SET display_name = $2, job_title = $3, department = $4, location = $5, bio = $6
+		WHERE id = $1`, accountID, f.DisplayName, f.JobTitle, f.Department, f.Location, f.Bio)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ruche.ErrNotFound
+	}
+	return interpret(err)
+}
+
+// SetPresence replaces a member's status line.
+func (s *Store) SetPresence(ctx context.Context, accountID int64, p ruche.Presence) error {
+	_, err := s.pool.Exec(ctx, `UPDATE accounts SET presence_emoji = $2, presence_text = $3, presence_expires_at = $4 WHERE id = $1`,
+		accountID, p.Emoji, p.Text, p.ExpiresAt)
+	return interpret(err)
+}
+
+// Directory lists unsuspended local members matching query by name, title or department.
+func (s *Store) Directory(ctx context.Context, query string, limit int) ([]ruche.Profile, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE a.domain IS NULL AND u.suspended_at IS NULL AND ($2 = '%%' OR
+		lower(a.username) LIKE $2 OR lower(a.display_name) LIKE $2 OR lower(a.job_title) LIKE $2 OR lower(a.department) LIKE $2)
+		ORDER BY lower(coalesce(nullif(a.display_name, ''), a.username)) LIMIT $3`, int64(0), like, limit)
+	return pgx.CollectRows(rows, scanProfile)
+}
+
+// Notifications returns a page of notifications, newest first. The post of each goes
+// through the gate: one the member may no longer see comes back without its post.
+func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page) ([]ruche.Notification, error) {
+	max := pg.MaxID
+	if max == 0 {
+		max = 1<<63 - 1
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, a.id, a.username, a.display_name, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL
+		FROM notifications n JOIN accounts a ON a.id = n.from_id
+		WHERE n.account_id = $1 AND n.id < $2 AND n.id > $3 ORDER BY n.id DESC LIMIT $4`, v.ID, max, pg.MinID, pg.Limit)
+	var postIDs []int64
+	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Notification, error) {
+		var n ruche.Notification
+		var postID int64
+		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &postID, &n.CreatedAt, &n.Read)
+		if postID != 0 {
+			n.Post = &ruche.Post{ID: postID}
+			postIDs = append(postIDs, postID)
+		}
+		return n, err
+	})
+	if err != nil || len(postIDs) == 0 {
+		return ns, err
+	}
+	posts, err := s.queryPosts(ctx, v, `WHERE p.id = ANY($3) AND `+gate("p", 1, 2), postIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*ruche.Post{}
+	for i := range posts {
+		byID[posts[i].ID] = &posts[i]
+	}
+	out := ns[:0]
+	for _, n := range ns {
+		if n.Post != nil {
+			if n.Post = byID[n.Post.ID]; n.Post == nil {
+				continue // about a post the member may not see (any more): not shown
+			}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// UnreadNotifications counts unread notifications.
+func (s *Store) UnreadNotifications(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL`, accountID).Scan(&n)
+	return n, err
+}
+
+// MarkNotificationsRead marks every notification read.
+func (s *Store) MarkNotificationsRead(ctx context.Context, accountID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL`, accountID)
+	return err
+}

@@ -1,0 +1,259 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// Channels of PostgreSQL NOTIFY, sent in the transaction of the change so listeners on
+// every node hear of it exactly when it commits.
+const (
+	channelPosts         = "ruche_posts"
+	channelNotifications = "ruche_notifications"
+)
+
+// writeTimeout bounds transactions that create posts, which keeps them far inside the
+// stream horizon's ten seconds (see horizon).
+const writeTimeout = `SET LOCAL statement_timeout = '4s'`
+
+// AccountByUsername returns a local account's author card.
+func (s *Store) AccountByUsername(ctx context.Context, username string) (ruche.Author, error) {
+	var a ruche.Author
+	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name FROM accounts
+		WHERE lower(username) = lower($1) AND domain IS NULL`, username).Scan(&a.ID, &a.Username, &a.DisplayName)
+	return a, interpret(err)
+}
+
+// Access returns the rule's facts about viewer and post id (a boost's are its original's).
+func (s *Store) Access(ctx context.Context, v ruche.Viewer, id int64) (ruche.PostFacts, error) {
+	var f ruche.PostFacts
+	err := s.pool.QueryRow(ctx, `SELECT o.id, o.account_id, o.visibility,
+			o.account_id = $2,
+			EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = o.account_id),
+			EXISTS (SELECT 1 FROM mentions WHERE post_id = o.id AND account_id = $2)
+		FROM posts p JOIN posts o ON o.id = coalesce(p.reblog_of_id, p.id) WHERE p.id = $1`, id, v.ID).
+		Scan(&f.ID, &f.AuthorID, &f.Visibility, &f.Relation.Author, &f.Relation.Follower, &f.Relation.Mentioned)
+	f.Relation.Guest = v.Role == ruche.RoleGuest
+	return f, interpret(err)
+}
+
+// CreatePost stores a post with its mentions and tags and notifies the people it
+// concerns, in one transaction.
+func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
+		var title, place *string
+		var start, end any
+		if e := d.Event; e != nil {
+			title, place, start, end = &e.Title, &e.Place, e.Start, e.End
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, in_reply_to_id, in_reply_to_account_id,
+				source, html, spoiler_text, event_title, event_start, event_end, event_place)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			d.AuthorID, d.Visibility, nullID(d.InReplyToID), nullID(d.InReplyToAccountID),
+			d.Source, d.HTML, d.SpoilerText, title, start, end, place).Scan(&id)
+		if err != nil {
+			return interpret(err)
+		}
+		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
+			return err
+		}
+		for _, m := range d.MentionIDs {
+			kind := ruche.NotifyMention
+			if m == d.InReplyToAccountID {
+				kind = ruche.NotifyReply
+			}
+			if err := notify(ctx, tx, m, kind, d.AuthorID, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelPosts, id)
+		return err
+	})
+	return id, err
+}
+
+// setMentionsAndTags replaces the mentions and tags of post id.
+func setMentionsAndTags(ctx context.Context, tx pgx.Tx, id int64, d ruche.PostDraft) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM mentions WHERE post_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM post_tags WHERE post_id = $1`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO mentions (post_id, account_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+		id, d.MentionIDs); err != nil {
+		return err
+	}
+	if len(d.Tags) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tags (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING`, d.Tags); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO post_tags (post_id, tag_id) SELECT $1, id FROM tags WHERE name = ANY($2) ON CONFLICT DO NOTHING`,
+		id, d.Tags)
+	return err
+}
+
+// notify records a notification (once per what, who and post) and wakes the
+// recipient's live streams. Nobody is notified of their own acts.
+func notify(ctx context.Context, tx pgx.Tx, to int64, kind ruche.NotificationKind, from, postID int64) error {
+	if to == from || to == 0 {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO notifications (account_id, kind, from_id, post_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, to, kind, from, nullID(postID))
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelNotifications, to)
+	return err
+}
+
+// EditPost keeps the old version, then replaces text, mentions and tags.
+func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
+		var before []int64
+		err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(account_id), '{}') FROM mentions WHERE post_id = $1`, id).Scan(&before)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO post_edits (post_id, source, html, spoiler_text, created_at)
+			SELECT id, source, html, spoiler_text, coalesce(edited_at, created_at) FROM posts WHERE id = $1 AND reblog_of_id IS NULL`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ruche.ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `UPDATE posts SET source = $2, html = $3, spoiler_text = $4, edited_at = now() WHERE id = $1`,
+			id, d.Source, d.HTML, d.SpoilerText); err != nil {
+			return interpret(err)
+		}
+		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
+			return err
+		}
+		known := map[int64]bool{}
+		for _, m := range before {
+			known[m] = true
+		}
+		for _, m := range d.MentionIDs {
+			if !known[m] {
+				if err := notify(ctx, tx, m, ruche.NotifyMention, d.AuthorID, id); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelPosts, id)
+		return err
+	})
+}
+
+// DeletePost deletes a post (its boosts, likes, mentions and notifications go with
+// it) and leaves a tombstone.
+func (s *Store) DeletePost(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var author int64
+		err := tx.QueryRow(ctx, `DELETE FROM posts WHERE id = $1 AND reblog_of_id IS NULL RETURNING account_id`, id).Scan(&author)
+		if err != nil {
+			return interpret(err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO tombstones (id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, author)
+		return err
+	})
+}
+
+// Boost creates accountID's boost of postID, once; boosting twice returns the first.
+func (s *Store) Boost(ctx context.Context, accountID, postID int64) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var author int64
+		var vis string
+		if err := tx.QueryRow(ctx, `SELECT account_id, visibility FROM posts WHERE id = $1 AND reblog_of_id IS NULL`, postID).
+			Scan(&author, &vis); err != nil {
+			return interpret(err)
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, reblog_of_id) VALUES ($1, $2, $3)
+			ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id`, accountID, vis, postID).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return tx.QueryRow(ctx, `SELECT id FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID).Scan(&id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := notify(ctx, tx, author, ruche.NotifyBoost, accountID, postID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelPosts, id)
+		return err
+	})
+	return id, err
+}
+
+// Unboost removes accountID's boost of postID, if any.
+func (s *Store) Unboost(ctx context.Context, accountID, postID int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID)
+	return err
+}
+
+// SetLiked likes (notifying the author) or unlikes a post.
+func (s *Store) SetLiked(ctx context.Context, accountID, postID int64, liked bool) error {
+	if !liked {
+		_, err := s.pool.Exec(ctx, `DELETE FROM likes WHERE account_id = $1 AND post_id = $2`, accountID, postID)
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var author int64
+		err := tx.QueryRow(ctx, `INSERT INTO likes (post_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+			RETURNING (SELECT account_id FROM posts WHERE id = $1)`, postID, accountID).Scan(&author)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // already liked
+		}
+		if err != nil {
+			return interpret(err)
+		}
+		return notify(ctx, tx, author, ruche.NotifyLike, accountID, postID)
+	})
+}
+
+// SetBookmarked bookmarks or forgets a post.
+func (s *Store) SetBookmarked(ctx context.Context, accountID, postID int64, on bool) error {
+	q := `DELETE FROM bookmarks WHERE account_id = $1 AND post_id = $2`
+	if on {
+		q = `INSERT INTO bookmarks (account_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+	}
+	_, err := s.pool.Exec(ctx, q, accountID, postID)
+	return interpret(err)
+}
+
+// SetFollowing follows (notifying the followee) or unfollows.
+func (s *Store) SetFollowing(ctx context.Context, followerID, followeeID int64, follow bool) error {
+	if !follow {
+		_, err := s.pool.Exec(ctx, `DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2`, followerID, followeeID)
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, followerID, followeeID)
+		if err != nil || tag.RowsAffected() == 0 {
+			return interpret(err)
+		}
+		return notify(ctx, tx, followeeID, ruche.NotifyFollow, followerID, 0)
+	})
+}
+
+// Edits returns the earlier versions of a post, oldest first.
+func (s *Store) Edits(ctx context.Context, id int64) ([]ruche.PostEdit, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT source, html, spoiler_text, created_at FROM post_edits WHERE post_id = $1 ORDER BY id`, id)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[ruche.PostEdit])
+}

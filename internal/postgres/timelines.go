@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// postSelect hydrates posts for the viewer ($1) with author, counts and the viewer's
+// own likes, boosts and bookmarks. Reply counts go through the gate, so a reply the
+// viewer may not see is not even counted.
+const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
+	p.visibility, coalesce(p.in_reply_to_id, 0), coalesce(p.in_reply_to_account_id, 0), coalesce(p.reblog_of_id, 0),
+	p.source, p.html, p.spoiler_text, p.event_title, p.event_start, p.event_end, coalesce(p.event_place, ''),
+	p.created_at, p.edited_at,
+	(SELECT count(*) FROM likes l WHERE l.post_id = p.id),
+	(SELECT count(*) FROM posts b WHERE b.reblog_of_id = p.id),
+	EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.account_id = $1),
+	EXISTS (SELECT 1 FROM posts b WHERE b.reblog_of_id = p.id AND b.account_id = $1),
+	EXISTS (SELECT 1 FROM bookmarks k WHERE k.post_id = p.id AND k.account_id = $1),
+	ARRAY(SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id ORDER BY t.name),
+	ARRAY(SELECT m.account_id FROM mentions m WHERE m.post_id = p.id ORDER BY m.account_id),
+	ARRAY(SELECT ma.username FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id ORDER BY m.account_id),
+	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND ` + "%s" + `)
+FROM posts p JOIN accounts a ON a.id = p.account_id `
+
+// selectPosts returns postSelect with the reply-count gate filled in for viewer $1,
+// guest flag $2.
+func selectPosts() string { return fmt.Sprintf(postSelect, gate("r", 1, 2)) }
+
+func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
+	var p ruche.Post
+	var reblogID int64
+	var title *string
+	var start, end *time.Time
+	var place string
+	var mentionIDs []int64
+	var mentionNames []string
+	var likes, boosts, replies int64
+	err := row.Scan(&p.ID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName,
+		&p.Author.Presence.Emoji, &p.Author.Presence.Text, &p.Author.Presence.ExpiresAt,
+		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
+		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
+		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
+		&p.Tags, &mentionIDs, &mentionNames, &replies)
+	if err != nil {
+		return p, err
+	}
+	p.Likes, p.Boosts, p.Replies = int(likes), int(boosts), int(replies)
+	if title != nil && start != nil {
+		p.Event = &ruche.Event{Title: *title, Start: *start, End: end, Place: place}
+	}
+	for i, id := range mentionIDs {
+		p.Mentions = append(p.Mentions, ruche.Author{ID: id, Username: mentionNames[i]})
+	}
+	if reblogID != 0 {
+		p.Reblog = &ruche.Post{ID: reblogID} // filled by hydrateBoosts
+	}
+	return p, nil
+}
+
+// queryPosts runs a gated post query; where and order follow postSelect, with the
+// viewer as $1, the guest flag as $2 and further arguments from $3.
+func (s *Store) queryPosts(ctx context.Context, v ruche.Viewer, where string, args ...any) ([]ruche.Post, error) {
+	all := append([]any{v.ID, v.Role == ruche.RoleGuest}, args...)
+	rows, _ := s.pool.Query(ctx, selectPosts()+where, all...)
+	posts, err := pgx.CollectRows(rows, scanPost)
+	if err != nil {
+		return nil, err
+	}
+	return posts, s.hydrateBoosts(ctx, v, posts)
+}
+
+// hydrateBoosts fills in the boosted originals, through the gate; a boost of a post
+// the viewer may not see is dropped (it cannot happen by the rules, but the gate decides).
+func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche.Post) error {
+	var ids []int64
+	for _, p := range posts {
+		if p.Reblog != nil {
+			ids = append(ids, p.Reblog.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, _ := s.pool.Query(ctx, selectPosts()+`WHERE p.id = ANY($3) AND `+gate("p", 1, 2), v.ID, v.Role == ruche.RoleGuest, ids)
+	originals, err := pgx.CollectRows(rows, scanPost)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]*ruche.Post{}
+	for i := range originals {
+		byID[originals[i].ID] = &originals[i]
+	}
+	for i := range posts {
+		if posts[i].Reblog != nil {
+			posts[i].Reblog = byID[posts[i].Reblog.ID]
+		}
+	}
+	return nil
+}
+
+// Post returns one post as the viewer sees it.
+func (s *Store) Post(ctx context.Context, v ruche.Viewer, id int64) (ruche.Post, error) {
+	posts, err := s.queryPosts(ctx, v, `WHERE p.id = $3 AND `+gate("p", 1, 2), id)
+	if err != nil {
+		return ruche.Post{}, err
+	}
+	if len(posts) == 0 || (posts[0].Reblog == nil && posts[0].ID != id) {
+		return ruche.Post{}, ruche.ErrNotFound
+	}
+	return posts[0], nil
+}
+
+// Timeline returns a page of a stream.
+func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, pg ruche.Page) ([]ruche.Post, error) {
+	var cond string
+	args := []any{}
+	switch st.Kind {
+	case ruche.StreamCompany:
+		cond = `p.visibility = 'company' AND p.reblog_of_id IS NULL`
+	case ruche.StreamHome:
+		cond = `(p.account_id = $1 OR p.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))`
+	case ruche.StreamProfile:
+		args = append(args, st.AccountID)
+		cond = `p.account_id = $3`
+	case ruche.StreamTag:
+		args = append(args, st.Tag)
+		cond = `p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = $3)`
+	case ruche.StreamBookmarks:
+		cond = `p.id IN (SELECT post_id FROM bookmarks WHERE account_id = $1)`
+	default:
+		return nil, fmt.Errorf("unknown stream %q", st.Kind)
+	}
+	n := len(args) + 3
+	where := []string{cond, gate("p", 1, 2), `p.id < ` + horizon}
+	if pg.MaxID > 0 {
+		where = append(where, fmt.Sprintf("p.id < $%d", n))
+		args = append(args, pg.MaxID)
+		n++
+	}
+	order := "DESC"
+	if pg.MinID > 0 {
+		where = append(where, fmt.Sprintf("p.id > $%d", n))
+		args = append(args, pg.MinID)
+		order = "ASC" // the page just above MinID, then newest first
+	}
+	posts, err := s.queryPosts(ctx, v, "WHERE "+strings.Join(where, " AND ")+
+		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), args...)
+	if order == "ASC" {
+		slices.Reverse(posts)
+	}
+	return posts, err
+}
+
+// Thread returns the visible ancestors, oldest first, and descendants in reply order.
+func (s *Store) Thread(ctx context.Context, v ruche.Viewer, id int64) ([]ruche.Post, []ruche.Post, error) {
+	ancestors, err := s.queryPosts(ctx, v, `WHERE p.id IN (
+		WITH RECURSIVE up(id, parent, depth) AS (
+			SELECT id, in_reply_to_id, 0 FROM posts WHERE id = $3
+			UNION ALL SELECT q.id, q.in_reply_to_id, up.depth + 1 FROM posts q JOIN up ON q.id = up.parent WHERE up.depth < 200)
+		SELECT id FROM up WHERE id <> $3) AND `+gate("p", 1, 2)+` ORDER BY p.id`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	descendants, err := s.queryPosts(ctx, v, `WHERE p.id IN (
+		WITH RECURSIVE down(id, depth) AS (
+			SELECT id, 0 FROM posts WHERE in_reply_to_id = $3
+			UNION ALL SELECT q.id, down.depth + 1 FROM posts q JOIN down ON q.in_reply_to_id = down.id WHERE down.depth < 200)
+		SELECT id FROM down) AND `+gate("p", 1, 2)+` ORDER BY p.id`, id)
+	return ancestors, descendants, err
+}
+
+// UpcomingEvents returns visible posts whose event has not ended, soonest first.
+func (s *Store) UpcomingEvents(ctx context.Context, v ruche.Viewer, now time.Time, limit int) ([]ruche.Post, error) {
+	return s.queryPosts(ctx, v, `WHERE p.event_start IS NOT NULL AND coalesce(p.event_end, p.event_start) >= $3 AND `+
+		gate("p", 1, 2)+fmt.Sprintf(` ORDER BY p.event_start LIMIT %d`, limit), now)
+}

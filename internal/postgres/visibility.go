@@ -1,0 +1,29 @@
+package postgres
+
+import "fmt"
+
+// gate is the visibility rule (ruche.CanSee) in SQL, for the post row aliased p and
+// the viewer whose account id and guest flag are the query parameters $viewer and
+// $guest. A boost row carries its original's visibility, and its mentions are its
+// original's, hence coalesce(p.reblog_of_id, p.id).
+//
+// A generated test (visibility_test.go) checks this against ruche.CanSee for every
+// visibility and relation; change both together or not at all.
+func gate(p string, viewer, guest int) string {
+	return fmt.Sprintf(`(%[1]s.account_id = $%[2]d
+	OR (%[1]s.visibility IN ('company', 'quiet') AND NOT $%[3]d::boolean)
+	OR (%[1]s.visibility IN ('followers', 'direct') AND EXISTS (SELECT 1 FROM mentions gm
+		WHERE gm.post_id = coalesce(%[1]s.reblog_of_id, %[1]s.id) AND gm.account_id = $%[2]d))
+	OR (%[1]s.visibility = 'followers' AND NOT $%[3]d::boolean AND EXISTS (SELECT 1 FROM follows gf
+		WHERE gf.follower_id = $%[2]d AND gf.followee_id = %[1]s.account_id)))`, p, viewer, guest)
+}
+
+// horizon is the smallest id that a transaction still in progress might give a post.
+// Streams only show posts below it, so a client polling for newer posts never skips
+// one that commits after a newer one was already visible: ids come from the clock at
+// insert, and no uncommitted insert can have an id below its transaction's start.
+// Transactions older than ten seconds are ignored so that one stuck session cannot
+// freeze every stream; post-writing transactions are held far below that.
+const horizon = `(SELECT coalesce(min((floor(extract(epoch FROM xact_start) * 1000)::bigint) << 16), 9223372036854775807)
+	FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+	AND xact_start > now() - interval '10 seconds')`

@@ -1,0 +1,127 @@
+package ruche
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what a post may hold.
+const (
+	MaxPostChars    = 5000
+	MaxSpoilerChars = 500
+	MaxEventChars   = 200
+)
+
+// Author is the part of an account shown beside a post.
+type Author struct {
+	ID          int64
+	Username    string
+	DisplayName string
+	Presence    Presence
+}
+
+// Name is what to call the author.
+func (a Author) Name() string {
+	if a.DisplayName != "" {
+		return a.DisplayName
+	}
+	return a.Username
+}
+
+// Initials are shown as the avatar until pictures arrive.
+func (a Author) Initials() string {
+	var out []rune
+	for _, w := range strings.Fields(a.Name()) {
+		r, _ := utf8.DecodeRuneInString(w)
+		out = append(out, r)
+		if len(out) == 2 {
+			break
+		}
+	}
+	return strings.ToUpper(string(out))
+}
+
+// Event is an announcement a post may carry.
+type Event struct {
+	Title string
+	Start time.Time
+	End   *time.Time
+	Place string
+}
+
+// Post is a post or a boost as one viewer sees it.
+type Post struct {
+	ID                  int64
+	Author              Author
+	Visibility          Visibility
+	InReplyToID         int64
+	InReplyToAccountID  int64
+	Source              string
+	HTML                string // rendered and sanitized at write time
+	SpoilerText         string // content warning: the text is hidden behind it
+	Event               *Event
+	CreatedAt           time.Time
+	EditedAt            *time.Time
+	Mentions            []Author
+	Tags                []string
+	Likes, Boosts       int
+	Replies             int
+	Liked, Boosted      bool // by the viewer
+	Bookmarked          bool
+	Reblog              *Post // set on a boost: the boosted post
+	ViewerMayBoost      bool
+	ViewerMayEditDelete bool
+}
+
+// NewPost is what a member writes.
+type NewPost struct {
+	Source      string
+	SpoilerText string
+	Visibility  Visibility // "" = company, or the parent's for a reply
+	InReplyToID int64
+	Event       *Event
+}
+
+// Presence is a member's status line, shown beside their name until it expires.
+type Presence struct {
+	Emoji     string
+	Text      string
+	ExpiresAt *time.Time
+}
+
+// Active reports whether the presence is set and not expired at now.
+func (p Presence) Active(now time.Time) bool {
+	return (p.Emoji != "" || p.Text != "") && (p.ExpiresAt == nil || now.Before(*p.ExpiresAt))
+}
+
+// Page asks for one page of a stream: posts older than MaxID (0: the newest), or newer
+// than MinID, at most Limit.
+type Page struct {
+	MaxID int64
+	MinID int64
+	Limit int
+}
+
+// Normalize clamps the limit to 1..40 (default 20).
+func (p Page) Normalize() Page {
+	if p.Limit <= 0 {
+		p.Limit = 20
+	}
+	if p.Limit > 40 {
+		p.Limit = 40
+	}
+	return p
+}
+
+// Viewer is who is looking: the gate's other input.
+type Viewer struct {
+	ID   int64
+	Role Role
+}
+
+// ViewerOf returns u as a viewer.
+func ViewerOf(u User) Viewer { return Viewer{ID: u.ID, Role: u.Role} }
+
+// IsModerator reports whether v may moderate (delete others' posts).
+func (v Viewer) IsModerator() bool { return v.Role == RoleAdmin || v.Role == RoleModerator }

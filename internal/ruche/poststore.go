@@ -1,0 +1,143 @@
+package ruche
+
+import (
+	"context"
+	"time"
+)
+
+// PostStore is what the posts use cases need from persistence. Every method that
+// returns posts applies the visibility gate for the viewer in its SQL (the same rule as
+// CanSee); a post the viewer may not see is ErrNotFound, never an error that says it exists.
+type PostStore interface {
+	// AccountByUsername returns a local account's author card; ErrNotFound if none.
+	AccountByUsername(ctx context.Context, username string) (Author, error)
+	// Access returns the facts the rules need about viewer and post id (a boost's
+	// facts are its original's). ErrNotFound when no such post exists.
+	Access(ctx context.Context, viewer Viewer, id int64) (PostFacts, error)
+
+	CreatePost(ctx context.Context, d PostDraft) (int64, error)
+	// EditPost keeps the previous version in the edit history, then replaces the text,
+	// mentions and tags, notifying newly mentioned members.
+	EditPost(ctx context.Context, id int64, d PostDraft) error
+	// DeletePost deletes the post, its boosts, likes and notifications, and leaves a tombstone.
+	DeletePost(ctx context.Context, id int64) error
+	// Boost creates the viewer's boost of a post (once) and returns its id.
+	Boost(ctx context.Context, accountID, postID int64) (int64, error)
+	Unboost(ctx context.Context, accountID, postID int64) error
+	SetLiked(ctx context.Context, accountID, postID int64, liked bool) error
+	SetBookmarked(ctx context.Context, accountID, postID int64, bookmarked bool) error
+
+	// Post returns one post as viewer sees it.
+	Post(ctx context.Context, viewer Viewer, id int64) (Post, error)
+	// Timeline returns a page of a stream, newest first, gated for viewer.
+	Timeline(ctx context.Context, viewer Viewer, s Stream, p Page) ([]Post, error)
+	// Thread returns the visible ancestors (oldest first) and descendants (in reply order) of id.
+	Thread(ctx context.Context, viewer Viewer, id int64) (ancestors, descendants []Post, err error)
+	// Edits returns the earlier versions of a post, oldest first.
+	Edits(ctx context.Context, id int64) ([]PostEdit, error)
+	// UpcomingEvents returns posts with events that have not ended, soonest first.
+	UpcomingEvents(ctx context.Context, viewer Viewer, now time.Time, limit int) ([]Post, error)
+
+	SetFollowing(ctx context.Context, followerID, followeeID int64, follow bool) error
+	Profile(ctx context.Context, viewer Viewer, username string) (Profile, error)
+	UpdateProfile(ctx context.Context, accountID int64, p ProfileFields) error
+	SetPresence(ctx context.Context, accountID int64, p Presence) error
+	// Directory searches members by name, title and department ("" lists everyone).
+	Directory(ctx context.Context, query string, limit int) ([]Profile, error)
+
+	Notifications(ctx context.Context, viewer Viewer, p Page) ([]Notification, error)
+	UnreadNotifications(ctx context.Context, accountID int64) (int, error)
+	MarkNotificationsRead(ctx context.Context, accountID int64) error
+}
+
+// PostFacts is what the visibility and interaction rules need about one post.
+type PostFacts struct {
+	ID         int64 // the post itself (the original, for a boost)
+	AuthorID   int64
+	Visibility Visibility
+	Relation   Relation
+}
+
+// PostDraft is a post ready to store: rendered, its mentions resolved.
+type PostDraft struct {
+	AuthorID           int64
+	Visibility         Visibility
+	InReplyToID        int64
+	InReplyToAccountID int64
+	Source             string
+	HTML               string
+	SpoilerText        string
+	Event              *Event
+	MentionIDs         []int64
+	Tags               []string
+}
+
+// PostEdit is an earlier version of a post.
+type PostEdit struct {
+	Source      string
+	HTML        string
+	SpoilerText string
+	CreatedAt   time.Time
+}
+
+// StreamKind names a stream.
+type StreamKind string
+
+// The streams.
+const (
+	StreamHome      StreamKind = "home"
+	StreamCompany   StreamKind = "company"
+	StreamProfile   StreamKind = "profile"
+	StreamTag       StreamKind = "tag"
+	StreamBookmarks StreamKind = "bookmarks"
+)
+
+// Stream is one stream: its kind and, for profiles and tags, which one.
+type Stream struct {
+	Kind      StreamKind
+	AccountID int64  // StreamProfile
+	Tag       string // StreamTag, normalized
+}
+
+// Profile is a member's page.
+type Profile struct {
+	Author
+	ProfileFields
+	Role             Role
+	CreatedAt        time.Time
+	Posts            int
+	Followers        int
+	Following        int
+	FollowedByViewer bool
+}
+
+// ProfileFields are what members write about themselves.
+type ProfileFields struct {
+	DisplayName string
+	JobTitle    string
+	Department  string
+	Location    string
+	Bio         string
+}
+
+// NotificationKind is what happened.
+type NotificationKind string
+
+// The notification kinds.
+const (
+	NotifyMention NotificationKind = "mention"
+	NotifyReply   NotificationKind = "reply"
+	NotifyLike    NotificationKind = "like"
+	NotifyBoost   NotificationKind = "boost"
+	NotifyFollow  NotificationKind = "follow"
+)
+
+// Notification tells a member that someone did something that concerns them.
+type Notification struct {
+	ID        int64
+	Kind      NotificationKind
+	From      Author
+	Post      *Post // nil for follows, and for a post the member may no longer see
+	CreatedAt time.Time
+	Read      bool
+}

@@ -1,0 +1,45 @@
+package webui
+
+import (
+	"html/template"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// funcs are the few helpers templates need; none builds HTML from user text except
+// sanitized, whose input was sanitized by the one policy when the post was written.
+var funcs = template.FuncMap{
+	"sanitized": func(html string) template.HTML { return template.HTML(html) }, //nolint:gosec // sanitized at write time (richtext.Sanitize)
+	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"presenceActive": func(p ruche.Presence) bool {
+		return p.Active(time.Now())
+	},
+	"ifelse": func(cond bool, a, b string) string {
+		if cond {
+			return a
+		}
+		return b
+	},
+	"postView": func(root page, p ruche.Post) postView { return postView{Root: root, Post: p} },
+	"act": func(root page, p ruche.Post, action, label string, count int) actView {
+		return actView{Root: root, Post: p, Action: action, Label: label, Count: count}
+	},
+}
+
+// postView is one post with the page it is shown on (for the viewer, the CSRF token
+// and the way back).
+type postView struct {
+	Root page
+	Post ruche.Post
+}
+
+// actView is one button under a post.
+type actView struct {
+	Root   page
+	Post   ruche.Post
+	Action string
+	Label  string
+	Count  int
+}

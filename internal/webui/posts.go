@@ -1,0 +1,318 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// streamData is what a stream page shows.
+type streamData struct {
+	Heading    string // catalogue key
+	HeadingArg string
+	Compose    *composeData // nil: no compose box on this page
+	Posts      []ruche.Post
+	Older      string // link to the next page, "" at the end
+	Profile    *ruche.Profile
+	Kind       ruche.StreamKind
+}
+
+// composeData fills the compose form, again after an error.
+type composeData struct {
+	Source, SpoilerText string
+	Visibility          ruche.Visibility
+	InReplyToID         int64
+	EventTitle          string
+	EventStart          string
+	EventEnd            string
+	EventPlace          string
+	Visibilities        []ruche.Visibility
+	Back                string // where to go after posting
+}
+
+func newCompose(back string) *composeData {
+	return &composeData{Visibility: ruche.VisCompany, Visibilities: ruche.Visibilities, Back: back}
+}
+
+// pageParam reads max_id from the query.
+func pageParam(r *http.Request) ruche.Page {
+	max, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
+	return ruche.Page{MaxID: max, Limit: 20}
+}
+
+// olderLink is the link to the page after posts, or "" when the page was not full.
+func olderLink(r *http.Request, posts []ruche.Post, limit int) string {
+	if len(posts) < limit {
+		return ""
+	}
+	q := url.Values{"max_id": {strconv.FormatInt(posts[len(posts)-1].ID, 10)}}
+	if s := r.URL.Query().Get("q"); s != "" {
+		q.Set("q", s)
+	}
+	return r.URL.Path + "?" + q.Encode()
+}
+
+func (ui *UI) stream(w http.ResponseWriter, r *http.Request, title string, d streamData, s ruche.Stream) error {
+	pg := pageParam(r)
+	posts, err := ui.Posts.Timeline(r.Context(), *viewer(r), s, pg)
+	if err != nil {
+		return err
+	}
+	d.Posts, d.Older, d.Kind = posts, olderLink(r, posts, pg.Limit), s.Kind
+	ui.render(w, r, http.StatusOK, "stream", title, d, "")
+	return nil
+}
+
+// Home is the member's home stream: their own posts and those of people they follow.
+func (ui *UI) Home(w http.ResponseWriter, r *http.Request) error {
+	d := streamData{Heading: "stream.home", HeadingArg: viewer(r).Name(), Compose: newCompose("/")}
+	if viewer(r).Role == ruche.RoleGuest {
+		d.Compose.Visibility = ruche.VisDirect
+	}
+	return ui.stream(w, r, "home.title", d, ruche.Stream{Kind: ruche.StreamHome})
+}
+
+// Company is every member's company-wide posts.
+func (ui *UI) Company(w http.ResponseWriter, r *http.Request) error {
+	return ui.stream(w, r, "stream.company", streamData{Heading: "stream.company", Compose: newCompose("/company")},
+		ruche.Stream{Kind: ruche.StreamCompany})
+}
+
+// Tag is the whole history of a tag.
+func (ui *UI) Tag(w http.ResponseWriter, r *http.Request) error {
+	tag := r.PathValue("tag")
+	return ui.stream(w, r, "stream.tag_title", streamData{Heading: "stream.tag", HeadingArg: tag},
+		ruche.Stream{Kind: ruche.StreamTag, Tag: tag})
+}
+
+// Bookmarks lists the member's bookmarked posts.
+func (ui *UI) Bookmarks(w http.ResponseWriter, r *http.Request) error {
+	return ui.stream(w, r, "stream.bookmarks", streamData{Heading: "stream.bookmarks"}, ruche.Stream{Kind: ruche.StreamBookmarks})
+}
+
+// Profile is a member's page and posts.
+func (ui *UI) Profile(w http.ResponseWriter, r *http.Request) error {
+	p, err := ui.Posts.Profile(r.Context(), *viewer(r), r.PathValue("username"))
+	if err != nil {
+		return err
+	}
+	return ui.stream(w, r, "profile.title", streamData{Profile: &p}, ruche.Stream{Kind: ruche.StreamProfile, AccountID: p.ID})
+}
+
+// Events lists upcoming events.
+func (ui *UI) Events(w http.ResponseWriter, r *http.Request) error {
+	posts, err := ui.Posts.UpcomingEvents(r.Context(), *viewer(r))
+	if err != nil {
+		return err
+	}
+	ui.render(w, r, http.StatusOK, "stream", "stream.events", streamData{Heading: "stream.events", Posts: posts}, "")
+	return nil
+}
+
+// composeForm reads the compose form.
+func composeForm(r *http.Request) (*composeData, ruche.NewPost, error) {
+	c := &composeData{
+		Source: r.PostFormValue("source"), SpoilerText: r.PostFormValue("spoiler_text"),
+		Visibility: ruche.Visibility(r.PostFormValue("visibility")), Visibilities: ruche.Visibilities,
+		EventTitle: r.PostFormValue("event_title"), EventStart: r.PostFormValue("event_start"),
+		EventEnd: r.PostFormValue("event_end"), EventPlace: r.PostFormValue("event_place"),
+		Back: localPath(r.PostFormValue("back")),
+	}
+	c.InReplyToID, _ = strconv.ParseInt(r.PostFormValue("in_reply_to_id"), 10, 64)
+	n := ruche.NewPost{Source: c.Source, SpoilerText: c.SpoilerText, Visibility: c.Visibility, InReplyToID: c.InReplyToID}
+	if c.EventTitle != "" || c.EventStart != "" || c.EventEnd != "" || c.EventPlace != "" {
+		e := &ruche.Event{Title: c.EventTitle, Place: c.EventPlace}
+		var err error
+		if c.EventStart != "" {
+			if e.Start, err = parseLocalTime(c.EventStart); err != nil {
+				return c, n, err
+			}
+		}
+		if c.EventEnd != "" {
+			end, err := parseLocalTime(c.EventEnd)
+			if err != nil {
+				return c, n, err
+			}
+			e.End = &end
+		}
+		n.Event = e
+	}
+	return c, n, nil
+}
+
+// parseLocalTime reads an <input type="datetime-local"> value, in UTC until members
+// have a time zone setting.
+func parseLocalTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, ruche.Errorf(ruche.CodeInvalid, "error.event_time_invalid")
+}
+
+// localPath keeps redirects on this site.
+func localPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, "\\") {
+		return "/"
+	}
+	return p
+}
+
+// CreatePost publishes a post or a reply.
+func (ui *UI) CreatePost(w http.ResponseWriter, r *http.Request) error {
+	c, n, err := composeForm(r)
+	if err == nil {
+		var p ruche.Post
+		if p, err = ui.Posts.Create(r.Context(), *viewer(r), n); err == nil {
+			to := c.Back
+			if n.InReplyToID != 0 {
+				to = "/posts/" + strconv.FormatInt(n.InReplyToID, 10) + "#p" + strconv.FormatInt(p.ID, 10)
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return nil
+		}
+	}
+	if ruche.ErrorCode(err) != ruche.CodeInvalid {
+		return err
+	}
+	// Show the form again with what was typed and what is wrong; nothing was posted.
+	ui.render(w, r, status(ruche.CodeInvalid), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, ui.message(r, err))
+	return nil
+}
+
+func postID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ruche.Errorf(ruche.CodeNotFound, "error.post_not_found")
+	}
+	return id, nil
+}
+
+type threadData struct {
+	Ancestors   []ruche.Post
+	Post        ruche.Post
+	Descendants []ruche.Post
+	Compose     *composeData
+	Edits       []ruche.PostEdit
+}
+
+// Thread shows a post with the conversation around it and a reply box.
+func (ui *UI) Thread(w http.ResponseWriter, r *http.Request) error {
+	id, err := postID(r)
+	if err != nil {
+		return err
+	}
+	anc, post, desc, err := ui.Posts.Thread(r.Context(), *viewer(r), id)
+	if err != nil {
+		return err
+	}
+	if post.Reblog != nil {
+		http.Redirect(w, r, "/posts/"+strconv.FormatInt(post.Reblog.ID, 10), http.StatusFound)
+		return nil
+	}
+	c := newCompose("")
+	c.InReplyToID, c.Visibility = post.ID, post.Visibility
+	if post.Author.ID != viewer(r).ID {
+		c.Source = "@" + post.Author.Username + " "
+	}
+	ui.render(w, r, http.StatusOK, "thread", "thread.title", threadData{Ancestors: anc, Post: post, Descendants: desc, Compose: c}, "")
+	return nil
+}
+
+// History shows the earlier versions of an edited post.
+func (ui *UI) History(w http.ResponseWriter, r *http.Request) error {
+	id, err := postID(r)
+	if err != nil {
+		return err
+	}
+	post, err := ui.Posts.Post(r.Context(), *viewer(r), id)
+	if err != nil {
+		return err
+	}
+	edits, err := ui.Posts.Edits(r.Context(), *viewer(r), id)
+	if err != nil {
+		return err
+	}
+	ui.render(w, r, http.StatusOK, "history", "history.title", threadData{Post: post, Edits: edits}, "")
+	return nil
+}
+
+// EditForm shows the author's post in the edit form.
+func (ui *UI) EditForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := postID(r)
+	if err != nil {
+		return err
+	}
+	post, err := ui.Posts.Post(r.Context(), *viewer(r), id)
+	if err != nil {
+		return err
+	}
+	if post.Author.ID != viewer(r).ID {
+		return ruche.Errorf(ruche.CodeForbidden, "error.edit_not_yours")
+	}
+	c := &composeData{Source: post.Source, SpoilerText: post.SpoilerText, Visibility: post.Visibility}
+	ui.render(w, r, http.StatusOK, "edit", "edit.title", threadData{Post: post, Compose: c}, "")
+	return nil
+}
+
+// Edit saves a new version of the author's post.
+func (ui *UI) Edit(w http.ResponseWriter, r *http.Request) error {
+	id, err := postID(r)
+	if err != nil {
+		return err
+	}
+	source, spoiler := r.PostFormValue("source"), r.PostFormValue("spoiler_text")
+	post, err := ui.Posts.Edit(r.Context(), *viewer(r), id, source, spoiler)
+	if ruche.ErrorCode(err) == ruche.CodeInvalid {
+		c := &composeData{Source: source, SpoilerText: spoiler}
+		ui.render(w, r, status(ruche.CodeInvalid), "edit", "edit.title", threadData{Post: ruche.Post{ID: id}, Compose: c}, ui.message(r, err))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/posts/"+strconv.FormatInt(post.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+// Act applies one of the buttons under a post (like, boost, bookmark, delete and
+// their undoing), then goes back to where the member was.
+func (ui *UI) Act(w http.ResponseWriter, r *http.Request) error {
+	id, err := postID(r)
+	if err != nil {
+		return err
+	}
+	ctx, u := r.Context(), *viewer(r)
+	switch r.PathValue("action") {
+	case "like":
+		err = ui.Posts.SetLiked(ctx, u, id, true)
+	case "unlike":
+		err = ui.Posts.SetLiked(ctx, u, id, false)
+	case "boost":
+		err = ui.Posts.SetBoosted(ctx, u, id, true)
+	case "unboost":
+		err = ui.Posts.SetBoosted(ctx, u, id, false)
+	case "bookmark":
+		err = ui.Posts.SetBookmarked(ctx, u, id, true)
+	case "unbookmark":
+		err = ui.Posts.SetBookmarked(ctx, u, id, false)
+	case "delete":
+		if err = ui.Posts.Delete(ctx, u, id); err == nil {
+			http.Redirect(w, r, "/?done=deleted", http.StatusSeeOther)
+			return nil
+		}
+	default:
+		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
+	}
+	if err != nil {
+		return err
+	}
+	back := localPath(r.PostFormValue("back"))
+	http.Redirect(w, r, back+"#p"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
