@@ -22,8 +22,14 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // boot starts a whole Ruche node on a fresh database and port 0.
 func boot(t *testing.T) (*Main, string) {
 	t.Helper()
+	return bootOn(t, testdb.New(t))
+}
+
+// bootOn starts a node on database url, which other nodes may share.
+func bootOn(t *testing.T, url string) (*Main, string) {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": testdb.New(t)}[k]
+		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url}[k]
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

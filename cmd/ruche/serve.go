@@ -18,6 +18,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/config"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/jobs"
+	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
 	"github.com/ruche-hive/ruche/internal/server"
 	"github.com/ruche-hive/ruche/web"
@@ -32,12 +33,14 @@ type Main struct {
 	// SetupURL is the one-time owner link printed at start-up on an empty instance.
 	SetupURL string
 
-	lock   *os.File
-	db     *database
-	queue  *river.Client[pgx.Tx]
-	ln     net.Listener
-	http   *http.Server
-	served chan error
+	lock          *os.File
+	db            *database
+	hub           *live.Hub
+	stopListening context.CancelFunc
+	queue         *river.Client[pgx.Tx]
+	ln            net.Listener
+	http          *http.Server
+	served        chan error
 }
 
 // Open starts the database, migrates, starts the job queue and begins serving. It
@@ -86,8 +89,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("job queue: %w", err)
 	}
 	posts := &ruche.Posts{Store: m.db.store, BaseURL: cfg.BaseURL()}
+	m.hub = live.NewHub()
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopListening = stopListening
+	go m.listen(listenCtx)
 	srv, err := server.New(server.Options{
-		Accounts: accounts, Posts: posts, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		Accounts: accounts, Posts: posts, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
 		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log,
 	})
 	if err != nil {
@@ -109,6 +116,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
+	m.http.RegisterOnShutdown(m.hub.Close) // live streams end so that shutdown need not wait for them
 	m.served = make(chan error, 1)
 	go func() {
 		var err error
@@ -124,6 +132,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	m.Log.Info("ruche is ready", "url", cfg.BaseURL(), "listen", m.ln.Addr().String())
 	return nil
+}
+
+// listen feeds the hub with the changes every node announces through PostgreSQL,
+// reconnecting after a failure until ctx ends.
+func (m *Main) listen(ctx context.Context) {
+	for {
+		err := m.db.store.Listen(ctx, m.hub.CatchUp, m.hub.PostChanged, m.hub.NotificationFor)
+		if ctx.Err() != nil {
+			return
+		}
+		m.Log.Warn("live updates: listening failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -148,6 +173,9 @@ func (m *Main) Close(ctx context.Context) error {
 		cancel()
 	} else if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.stopListening != nil {
+		m.stopListening()
 	}
 	if m.queue != nil {
 		c, cancel := within(15 * time.Second)

@@ -48,6 +48,7 @@ func (s *Server) privateRoutes() []route {
 		{Method: "POST", Pattern: "/posts/{id}/edit", Handler: ui.H(ui.Edit)},
 		{Method: "POST", Pattern: "/posts/{id}/{action}", Handler: ui.H(ui.Act)},
 		{Method: "GET", Pattern: "/notifications", Handler: ui.H(ui.Notifications)},
+		{Method: "GET", Pattern: "/live", Handler: ui.H(ui.Live)},
 		{Method: "POST", Pattern: "/notifications/read", Handler: ui.H(ui.MarkRead)},
 		{Method: "GET", Pattern: "/settings/profile", Handler: ui.H(ui.ProfileForm)},
 		{Method: "POST", Pattern: "/settings/profile", Handler: ui.H(ui.SaveProfile)},

@@ -20,6 +20,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/clientaddr"
 	"github.com/ruche-hive/ruche/internal/csrf"
 	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
 	"github.com/ruche-hive/ruche/internal/webui"
 )
@@ -28,6 +29,7 @@ import (
 type Options struct {
 	Accounts       *ruche.Accounts
 	Posts          *ruche.Posts
+	Hub            *live.Hub
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
 	Secure         bool
@@ -46,7 +48,7 @@ type Server struct {
 
 // New builds the router.
 func New(o Options) (*Server, error) {
-	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type streamData struct {
 	Older      string // link to the next page, "" at the end
 	Profile    *ruche.Profile
 	Kind       ruche.StreamKind
+	Live       *ruche.Stream // set on the newest page of a stream that updates live
 }
 
 // composeData fills the compose form, again after an error.
@@ -63,6 +64,9 @@ func (ui *UI) stream(w http.ResponseWriter, r *http.Request, title string, d str
 		return err
 	}
 	d.Posts, d.Older, d.Kind = posts, olderLink(r, posts, pg.Limit), s.Kind
+	if pg.MaxID == 0 && s.Kind != ruche.StreamBookmarks {
+		d.Live = &s
+	}
 	ui.render(w, r, http.StatusOK, "stream", title, d, "")
 	return nil
 }

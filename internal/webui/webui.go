@@ -15,6 +15,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/csrf"
 	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -22,6 +23,7 @@ import (
 type Options struct {
 	Accounts *ruche.Accounts
 	Posts    *ruche.Posts
+	Hub      *live.Hub // live streams of this node
 	Catalog  *i18n.Catalog
 	Files    fs.FS // web.FS: templates/*.html
 	Secure   bool  // https: cookies get Secure and the __Host- prefix
@@ -66,25 +68,31 @@ type page struct {
 	Unread int    // unread notifications, for the header
 }
 
-// render writes a whole page with status.
-func (ui *UI) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errMsg string) {
+// pageFor builds what every template receives for request r.
+func (ui *UI) pageFor(r *http.Request, title string, data any, errMsg string) page {
 	p := page{
 		P:     i18n.FromContext(r.Context(), ui.Catalog),
 		CSRF:  csrf.Token(r.Context()),
 		Title: title,
 		Data:  data,
 		Error: errMsg,
+		Path:  r.URL.RequestURI(),
 	}
 	p.User, _ = authn.UserFrom(r.Context())
-	p.Path = r.URL.RequestURI()
+	if done := r.URL.Query().Get("done"); done != "" && ui.Catalog.HasKey("flash."+done) {
+		p.Flash = p.P.T("flash." + done)
+	}
 	if p.User != nil && ui.Posts != nil {
 		if n, err := ui.Posts.UnreadNotifications(r.Context(), *p.User); err == nil {
 			p.Unread = n
 		}
 	}
-	if done := r.URL.Query().Get("done"); done != "" && ui.Catalog.HasKey("flash."+done) {
-		p.Flash = p.P.T("flash." + done)
-	}
+	return p
+}
+
+// render writes a whole page with status.
+func (ui *UI) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errMsg string) {
+	p := ui.pageFor(r, title, data, errMsg)
 	var buf bytes.Buffer
 	if err := ui.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		ui.Log.Error("render", "page", name, "err", err)

@@ -1,0 +1,106 @@
+// Package live fans out "something changed" signals to the live streams open on this
+// node. Signals carry no content: each stream, when woken, asks for what is new through
+// the visibility gate, so nothing here can show anyone a post they may not see, and a
+// dropped signal only delays an update until the next one.
+package live
+
+import "sync"
+
+// Hub is the set of open live streams of one node.
+type Hub struct {
+	mu     sync.Mutex
+	subs   map[*Sub]struct{}
+	closed bool
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
+
+// Sub is one open live stream, for one member.
+type Sub struct {
+	account int64
+	posts   chan struct{} // a post changed somewhere
+	unread  chan struct{} // the member's notifications changed
+	done    chan struct{} // the hub is closing
+}
+
+// Posts is signalled when a post may have been added or changed.
+func (s *Sub) Posts() <-chan struct{} { return s.posts }
+
+// Unread is signalled when the member's notifications changed.
+func (s *Sub) Unread() <-chan struct{} { return s.unread }
+
+// Done is closed when the node shuts down: the stream should end.
+func (s *Sub) Done() <-chan struct{} { return s.done }
+
+// Subscribe opens a live stream for account. Call Unsubscribe when it ends.
+func (h *Hub) Subscribe(account int64) *Sub {
+	s := &Sub{account: account, posts: make(chan struct{}, 1), unread: make(chan struct{}, 1), done: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(s.done)
+		return s
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+// Unsubscribe closes s.
+func (h *Hub) Unsubscribe(s *Sub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs, s)
+}
+
+// signal wakes c without blocking: one pending wake-up is as good as many.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// PostChanged wakes every stream.
+func (h *Hub) PostChanged(int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		signal(s.posts)
+	}
+}
+
+// NotificationFor wakes the streams of account.
+func (h *Hub) NotificationFor(account int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.account == account {
+			signal(s.unread)
+		}
+	}
+}
+
+// CatchUp wakes every stream for both posts and notifications, after the hub may
+// have missed signals (a reconnect).
+func (h *Hub) CatchUp() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		signal(s.posts)
+		signal(s.unread)
+	}
+}
+
+// Close ends every stream; later subscriptions end at once.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for s := range h.subs {
+		close(s.done)
+	}
+}

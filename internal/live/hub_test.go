@@ -1,0 +1,49 @@
+package live
+
+import "testing"
+
+func TestHub(t *testing.T) {
+	h := NewHub()
+	a, b := h.Subscribe(1), h.Subscribe(2)
+	h.PostChanged(10)
+	h.PostChanged(11) // coalesced
+	for _, s := range []*Sub{a, b} {
+		select {
+		case <-s.Posts():
+		default:
+			t.Fatal("a stream was not woken by a post")
+		}
+		select {
+		case <-s.Posts():
+			t.Fatal("two wake-ups pending; want them coalesced")
+		default:
+		}
+	}
+	h.NotificationFor(2)
+	select {
+	case <-a.Unread():
+		t.Fatal("account 1 woken by account 2's notification")
+	default:
+	}
+	select {
+	case <-b.Unread():
+	default:
+		t.Fatal("account 2 not woken by its notification")
+	}
+	h.Unsubscribe(a)
+	h.Close()
+	select {
+	case <-b.Done():
+	default:
+		t.Fatal("Close did not end the stream")
+	}
+	if c := h.Subscribe(3); c.Done() == nil {
+		t.Fatal("no done channel")
+	} else {
+		select {
+		case <-c.Done():
+		default:
+			t.Fatal("a stream opened after Close stays open")
+		}
+	}
+}
