@@ -291,7 +291,37 @@ func (ps *Posts) Thread(ctx context.Context, u User, id int64) (ancestors []Post
 		return nil, Post{}, nil, err
 	}
 	ancestors, descendants, err = ps.Store.Thread(ctx, ViewerOf(u), id)
-	return ancestors, post, descendants, err
+	return ancestors, post, conversationOrder(id, descendants), err
+}
+
+// conversationOrder puts replies depth first: each reply right after the post it
+// answers, siblings oldest first, as a conversation is read. Replies whose parent the
+// viewer cannot see follow at the end, oldest first.
+func conversationOrder(root int64, replies []Post) []Post {
+	children := map[int64][]Post{}
+	for _, r := range replies {
+		children[r.InReplyToID] = append(children[r.InReplyToID], r)
+	}
+	out := make([]Post, 0, len(replies))
+	placed := map[int64]bool{}
+	var walk func(int64)
+	walk = func(parent int64) {
+		for _, c := range children[parent] { // already oldest first (by id)
+			if placed[c.ID] {
+				continue
+			}
+			placed[c.ID] = true
+			out = append(out, c)
+			walk(c.ID)
+		}
+	}
+	walk(root)
+	for _, r := range replies {
+		if !placed[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Edits returns the edit history of a post the member can see.

@@ -265,3 +265,31 @@ func TestPresenceExpires(t *testing.T) {
 	}
 	wantCode(t, h.posts.SetPresence(ctx, ana, "", strings.Repeat("x", 101), 0), ruche.CodeInvalid, "")
 }
+
+func TestThreadReadsInConversationOrder(t *testing.T) {
+	ctx := context.Background()
+	h := newHive(t)
+	ana := h.member("ana", ruche.RoleMember)
+	bob := h.member("bob", ruche.RoleMember)
+	root := h.post(ana, ruche.NewPost{Source: "root"})
+	a := h.post(bob, ruche.NewPost{Source: "a", InReplyToID: root.ID})
+	b := h.post(ana, ruche.NewPost{Source: "b", InReplyToID: root.ID})
+	a1 := h.post(ana, ruche.NewPost{Source: "a1", InReplyToID: a.ID})
+	mid := h.post(bob, ruche.NewPost{Source: "mid", InReplyToID: b.ID})
+	anc, _, desc, err := h.posts.Thread(ctx, bob, a1.ID)
+	if err != nil || len(anc) != 2 || anc[0].ID != root.ID || anc[1].ID != a.ID {
+		t.Fatalf("ancestors of a1 = %v, %v", anc, err)
+	}
+	_, _, desc, err = h.posts.Thread(ctx, bob, root.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range desc {
+		got = append(got, p.Source)
+	}
+	if want := "a a1 b mid"; strings.Join(got, " ") != want {
+		t.Errorf("descendants = %q, want %q (a1 answers a, posted before mid)", strings.Join(got, " "), want)
+	}
+	_ = mid
+}
