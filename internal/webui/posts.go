@@ -197,6 +197,15 @@ func postID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// postAt returns the post the address names, as the viewer sees it.
+func (ui *UI) postAt(r *http.Request) (ruche.Post, error) {
+	id, err := postID(r)
+	if err != nil {
+		return ruche.Post{}, err
+	}
+	return ui.Posts.Post(r.Context(), *viewer(r), id)
+}
+
 type threadData struct {
 	Ancestors   []ruche.Post
 	Post        ruche.Post
@@ -230,15 +239,11 @@ func (ui *UI) Thread(w http.ResponseWriter, r *http.Request) error {
 
 // History shows the earlier versions of an edited post.
 func (ui *UI) History(w http.ResponseWriter, r *http.Request) error {
-	id, err := postID(r)
+	post, err := ui.postAt(r)
 	if err != nil {
 		return err
 	}
-	post, err := ui.Posts.Post(r.Context(), *viewer(r), id)
-	if err != nil {
-		return err
-	}
-	edits, err := ui.Posts.Edits(r.Context(), *viewer(r), id)
+	edits, err := ui.Posts.Edits(r.Context(), *viewer(r), post.ID)
 	if err != nil {
 		return err
 	}
@@ -248,11 +253,7 @@ func (ui *UI) History(w http.ResponseWriter, r *http.Request) error {
 
 // EditForm shows the author's post in the edit form.
 func (ui *UI) EditForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := postID(r)
-	if err != nil {
-		return err
-	}
-	post, err := ui.Posts.Post(r.Context(), *viewer(r), id)
+	post, err := ui.postAt(r)
 	if err != nil {
 		return err
 	}
