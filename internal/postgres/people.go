@@ -9,9 +9,11 @@ import (
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
-const profileSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
+// profileSelect counts posts through the gate for the viewer ($1, guest flag $2): a
+// count of posts one may not see would tell when someone posts privately.
+var profileSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
 	a.display_name, a.job_title, a.department, a.location, a.bio, coalesce(u.role, 'member'), a.created_at,
-	(SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.reblog_of_id IS NULL),
+	(SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.reblog_of_id IS NULL AND ` + gate("p", 1, 2) + `),
 	(SELECT count(*) FROM follows f WHERE f.followee_id = a.id),
 	(SELECT count(*) FROM follows f WHERE f.follower_id = a.id),
 	EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = a.id AND f.follower_id = $1)
@@ -30,7 +32,7 @@ func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
 // Profile returns a local member's page as the viewer sees it. A post count counts
 // every post: it says how active someone is, not what they wrote.
 func (s *Store) Profile(ctx context.Context, v ruche.Viewer, username string) (ruche.Profile, error) {
-	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($2) AND a.domain IS NULL`, v.ID, username)
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($3) AND a.domain IS NULL`, v.ID, v.Role == ruche.RoleGuest, username)
 	p, err := pgx.CollectExactlyOneRow(rows, scanProfile)
 	return p, interpret(err)
 }
@@ -55,27 +57,34 @@ func (s *Store) SetPresence(ctx context.Context, accountID int64, p ruche.Presen
 // Directory lists unsuspended local members matching query by name, title or department.
 func (s *Store) Directory(ctx context.Context, query string, limit int) ([]ruche.Profile, error) {
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
-	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE a.domain IS NULL AND u.suspended_at IS NULL AND ($2 = '%%' OR
-		lower(a.username) LIKE $2 OR lower(a.display_name) LIKE $2 OR lower(a.job_title) LIKE $2 OR lower(a.department) LIKE $2)
-		ORDER BY lower(coalesce(nullif(a.display_name, ''), a.username)) LIMIT $3`, int64(0), like, limit)
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE a.domain IS NULL AND u.suspended_at IS NULL AND ($3 = '%%' OR
+		lower(a.username) LIKE $3 OR lower(a.display_name) LIKE $3 OR lower(a.job_title) LIKE $3 OR lower(a.department) LIKE $3)
+		ORDER BY lower(coalesce(nullif(a.display_name, ''), a.username)) LIMIT $4`, int64(0), true, like, limit)
 	return pgx.CollectRows(rows, scanProfile)
 }
 
-// Notifications returns a page of notifications, newest first. The post of each goes
-// through the gate: one the member may no longer see comes back without its post.
+// notificationVisible keeps notifications about posts the viewer ($1, guest flag
+// $2) may no longer see out of lists and counts, in SQL, before any LIMIT.
+var notificationVisible = `(n.post_id IS NULL OR EXISTS (SELECT 1 FROM posts p WHERE p.id = n.post_id AND ` + gate("p", 1, 2) + `))`
+
+// Notifications returns a page of notifications, newest first, each post as the viewer
+// sees it.
 func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page) ([]ruche.Notification, error) {
 	max := pg.MaxID
 	if max == 0 {
 		max = 1<<63 - 1
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, a.id, a.username, a.display_name, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL
+	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, a.id, a.username, a.display_name, a.presence_emoji, a.presence_text,
+			a.presence_expires_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL
 		FROM notifications n JOIN accounts a ON a.id = n.from_id
-		WHERE n.account_id = $1 AND n.id < $2 AND n.id > $3 ORDER BY n.id DESC LIMIT $4`, v.ID, max, pg.MinID, pg.Limit)
+		WHERE n.account_id = $1 AND n.id < $3 AND n.id > $4 AND `+notificationVisible+`
+		ORDER BY n.id DESC LIMIT $5`, v.ID, v.Role == ruche.RoleGuest, max, pg.MinID, pg.Limit)
 	var postIDs []int64
 	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Notification, error) {
 		var n ruche.Notification
 		var postID int64
-		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &postID, &n.CreatedAt, &n.Read)
+		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &n.From.Presence.Emoji,
+			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &postID, &n.CreatedAt, &n.Read)
 		if postID != 0 {
 			n.Post = &ruche.Post{ID: postID}
 			postIDs = append(postIDs, postID)
@@ -93,22 +102,19 @@ func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page
 	for i := range posts {
 		byID[posts[i].ID] = &posts[i]
 	}
-	out := ns[:0]
-	for _, n := range ns {
-		if n.Post != nil {
-			if n.Post = byID[n.Post.ID]; n.Post == nil {
-				continue // about a post the member may not see (any more): not shown
-			}
+	for i := range ns {
+		if ns[i].Post != nil {
+			ns[i].Post = byID[ns[i].Post.ID] // gated twice; nil only in a race with a change
 		}
-		out = append(out, n)
 	}
-	return out, nil
+	return ns, nil
 }
 
-// UnreadNotifications counts unread notifications.
-func (s *Store) UnreadNotifications(ctx context.Context, accountID int64) (int, error) {
+// UnreadNotifications counts unread notifications the viewer may see.
+func (s *Store) UnreadNotifications(ctx context.Context, v ruche.Viewer) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL`, accountID).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications n WHERE n.account_id = $1 AND n.read_at IS NULL AND `+
+		notificationVisible, v.ID, v.Role == ruche.RoleGuest).Scan(&n)
 	return n, err
 }
 

@@ -20,11 +20,15 @@ const (
 // stream horizon's ten seconds (see horizon).
 const writeTimeout = `SET LOCAL statement_timeout = '4s'`
 
-// AccountByUsername returns a local account's author card.
-func (s *Store) AccountByUsername(ctx context.Context, username string) (ruche.Author, error) {
+// AccountByUsername returns a local account's author card. A guest finds only the
+// accounts that addressed them, so that guests cannot probe who works here.
+func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username string) (ruche.Author, error) {
 	var a ruche.Author
-	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name FROM accounts
-		WHERE lower(username) = lower($1) AND domain IS NULL`, username).Scan(&a.ID, &a.Username, &a.DisplayName)
+	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, a.display_name FROM accounts a
+		WHERE lower(a.username) = lower($1) AND a.domain IS NULL
+		AND (NOT $3::boolean OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p JOIN mentions m ON m.post_id = p.id
+			WHERE p.account_id = a.id AND m.account_id = $2))`, username, v.ID, v.Role == ruche.RoleGuest).
+		Scan(&a.ID, &a.Username, &a.DisplayName)
 	return a, interpret(err)
 }
 
@@ -144,6 +148,11 @@ func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error
 		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
 			return err
 		}
+		// Whoever is no longer mentioned loses the notification with the mention.
+		if _, err := tx.Exec(ctx, `DELETE FROM notifications WHERE post_id = $1 AND kind IN ('mention', 'reply')
+			AND NOT account_id = ANY($2::bigint[])`, id, d.MentionIDs); err != nil {
+			return err
+		}
 		known := map[int64]bool{}
 		for _, m := range before {
 			known[m] = true
@@ -178,6 +187,9 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 func (s *Store) Boost(ctx context.Context, accountID, postID int64) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
 		var author int64
 		var vis string
 		if err := tx.QueryRow(ctx, `SELECT account_id, visibility FROM posts WHERE id = $1 AND reblog_of_id IS NULL`, postID).
@@ -201,17 +213,27 @@ func (s *Store) Boost(ctx context.Context, accountID, postID int64) (int64, erro
 	return id, err
 }
 
-// Unboost removes accountID's boost of postID, if any.
+// Unboost removes accountID's boost of postID, if any, and its notification.
 func (s *Store) Unboost(ctx context.Context, accountID, postID int64) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID)
-	return err
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM notifications WHERE from_id = $1 AND post_id = $2 AND kind = 'boost'`, accountID, postID)
+		return err
+	})
 }
 
 // SetLiked likes (notifying the author) or unlikes a post.
 func (s *Store) SetLiked(ctx context.Context, accountID, postID int64, liked bool) error {
 	if !liked {
-		_, err := s.pool.Exec(ctx, `DELETE FROM likes WHERE account_id = $1 AND post_id = $2`, accountID, postID)
-		return err
+		return s.tx(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `DELETE FROM likes WHERE account_id = $1 AND post_id = $2`, accountID, postID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `DELETE FROM notifications WHERE from_id = $1 AND post_id = $2 AND kind = 'like'`, accountID, postID)
+			return err
+		})
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var author int64
@@ -252,8 +274,10 @@ func (s *Store) SetFollowing(ctx context.Context, followerID, followeeID int64, 
 	})
 }
 
-// Edits returns the earlier versions of a post, oldest first.
-func (s *Store) Edits(ctx context.Context, id int64) ([]ruche.PostEdit, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT source, html, spoiler_text, created_at FROM post_edits WHERE post_id = $1 ORDER BY id`, id)
+// Edits returns the earlier versions of a post the viewer may see, oldest first.
+func (s *Store) Edits(ctx context.Context, v ruche.Viewer, id int64) ([]ruche.PostEdit, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT e.source, e.html, e.spoiler_text, e.created_at FROM post_edits e
+		JOIN posts p ON p.id = e.post_id WHERE e.post_id = $3 AND `+gate("p", 1, 2)+` ORDER BY e.id`,
+		v.ID, v.Role == ruche.RoleGuest, id)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[ruche.PostEdit])
 }

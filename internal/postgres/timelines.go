@@ -138,8 +138,13 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	default:
 		return nil, fmt.Errorf("unknown stream %q", st.Kind)
 	}
+	var horizon int64
+	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
+		return nil, fmt.Errorf("stream horizon: %w", err)
+	}
+	args = append(args, horizon)
 	n := len(args) + 3
-	where := []string{cond, gate("p", 1, 2), `p.id < ` + horizon}
+	where := []string{cond, gate("p", 1, 2), fmt.Sprintf("p.id < $%d", n-1)}
 	if pg.MaxID > 0 {
 		where = append(where, fmt.Sprintf("p.id < $%d", n))
 		args = append(args, pg.MaxID)

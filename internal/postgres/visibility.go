@@ -18,12 +18,16 @@ func gate(p string, viewer, guest int) string {
 		WHERE gf.follower_id = $%[2]d AND gf.followee_id = %[1]s.account_id)))`, p, viewer, guest)
 }
 
-// horizon is the smallest id that a transaction still in progress might give a post.
-// Streams only show posts below it, so a client polling for newer posts never skips
-// one that commits after a newer one was already visible: ids come from the clock at
-// insert, and no uncommitted insert can have an id below its transaction's start.
-// Transactions older than ten seconds are ignored so that one stuck session cannot
-// freeze every stream; post-writing transactions are held far below that.
-const horizon = `(SELECT coalesce(min((floor(extract(epoch FROM xact_start) * 1000)::bigint) << 16), 9223372036854775807)
-	FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
-	AND xact_start > now() - interval '10 seconds')`
+// horizonSQL finds the smallest id that a transaction still open in this database
+// might give a post. Streams only show posts below it, so a client polling for newer
+// posts never skips one that commits after a newer one was already shown: ids come from
+// the clock at insert (next_id), and no insert can get an id below the start of its
+// transaction.
+//
+// It runs as its own statement before the stream's query: any transaction open then
+// is counted, and any that ended before it is in the query's snapshot. Transactions
+// older than ten seconds are ignored so that one stuck session cannot freeze every
+// stream; transactions that write posts set a statement timeout far below that.
+const horizonSQL = `SELECT (floor(extract(epoch FROM least(clock_timestamp(), min(xact_start))) * 1000)::bigint) << 16
+	FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+	AND xact_start IS NOT NULL AND xact_start > now() - interval '10 seconds'`

@@ -33,7 +33,7 @@ func (ps *Posts) SetFollowing(ctx context.Context, u User, username string, foll
 	if u.Role == RoleGuest {
 		return Errorf(CodeForbidden, "error.forbidden")
 	}
-	a, err := ps.Store.AccountByUsername(ctx, strings.ToLower(username))
+	a, err := ps.Store.AccountByUsername(ctx, ViewerOf(u), strings.ToLower(username))
 	if err != nil {
 		return notFoundAs(err, "error.member_not_found")
 	}
@@ -98,7 +98,7 @@ func (ps *Posts) Notifications(ctx context.Context, u User, p Page) ([]Notificat
 
 // UnreadNotifications counts u's unread notifications, for the header.
 func (ps *Posts) UnreadNotifications(ctx context.Context, u User) (int, error) {
-	return ps.Store.UnreadNotifications(ctx, u.ID)
+	return ps.Store.UnreadNotifications(ctx, ViewerOf(u))
 }
 
 // MarkNotificationsRead marks all of u's notifications read.

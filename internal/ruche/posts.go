@@ -54,13 +54,14 @@ func (ps *Posts) access(ctx context.Context, v Viewer, id int64, a Action) (Post
 	return f, nil
 }
 
-// render turns source into HTML and resolves its mentions to accounts.
-func (ps *Posts) render(ctx context.Context, src string) (richtext.Rendered, []int64, error) {
+// render turns source into HTML and resolves its mentions to accounts the author may
+// address.
+func (ps *Posts) render(ctx context.Context, v Viewer, src string) (richtext.Rendered, []int64, error) {
 	ids := map[string]int64{}
 	var lookupErr error
 	r := richtext.Render(src, richtext.Options{
 		Mention: func(username string) (string, bool) {
-			a, err := ps.Store.AccountByUsername(ctx, username)
+			a, err := ps.Store.AccountByUsername(ctx, v, username)
 			if err != nil {
 				if !errors.Is(err, ErrNotFound) {
 					lookupErr = err
@@ -150,7 +151,7 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 	if u.Role == RoleGuest && d.Visibility != VisDirect {
 		return Post{}, Errorf(CodeInvalid, "error.guest_visibility")
 	}
-	r, mentions, err := ps.render(ctx, source)
+	r, mentions, err := ps.render(ctx, v, source)
 	if err != nil {
 		return Post{}, err
 	}
@@ -204,7 +205,7 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 	if err != nil {
 		return Post{}, err
 	}
-	r, mentions, err := ps.render(ctx, source)
+	r, mentions, err := ps.render(ctx, v, source)
 	if err != nil {
 		return Post{}, err
 	}
@@ -212,13 +213,28 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 	if err != nil {
 		return Post{}, notFound(err)
 	}
+	if old.Reblog != nil {
+		return Post{}, Errorf(CodeForbidden, "error.edit_not_yours")
+	}
 	d := PostDraft{AuthorID: u.ID, Visibility: f.Visibility, Source: source, HTML: r.HTML, SpoilerText: spoiler,
 		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID}
 	if d.InReplyToAccountID != 0 && d.InReplyToAccountID != u.ID && !containsID(d.MentionIDs, d.InReplyToAccountID) {
 		d.MentionIDs = append(d.MentionIDs, d.InReplyToAccountID)
 	}
 	// Narrow audiences are defined by their mentions: an edit may not widen them by
-	// adding people, nor leave a direct post with nobody to see it.
+	// adding people (who would then read the post and its earlier versions), nor
+	// leave a direct post with nobody to see it.
+	if f.Visibility == VisDirect || f.Visibility == VisFollowers {
+		before := map[int64]bool{}
+		for _, m := range old.Mentions {
+			before[m.ID] = true
+		}
+		for _, m := range d.MentionIDs {
+			if !before[m] {
+				return Post{}, Errorf(CodeInvalid, "error.edit_widens_audience")
+			}
+		}
+	}
 	if f.Visibility == VisDirect && len(d.MentionIDs) == 0 {
 		return Post{}, Errorf(CodeInvalid, "error.direct_needs_mention")
 	}
@@ -329,7 +345,7 @@ func (ps *Posts) Edits(ctx context.Context, u User, id int64) ([]PostEdit, error
 	if _, err := ps.access(ctx, ViewerOf(u), id, ActSee); err != nil {
 		return nil, err
 	}
-	return ps.Store.Edits(ctx, id)
+	return ps.Store.Edits(ctx, ViewerOf(u), id)
 }
 
 // Timeline returns a page of a stream as u sees it.

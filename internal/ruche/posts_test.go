@@ -293,3 +293,92 @@ func TestThreadReadsInConversationOrder(t *testing.T) {
 	}
 	_ = mid
 }
+
+func TestEditCannotWidenANarrowAudience(t *testing.T) {
+	ctx := context.Background()
+	h := newHive(t)
+	ana := h.member("ana", ruche.RoleMember)
+	bob := h.member("bob", ruche.RoleMember)
+	carol := h.member("carol", ruche.RoleMember)
+	for _, vis := range []ruche.Visibility{ruche.VisDirect, ruche.VisFollowers} {
+		p := h.post(ana, ruche.NewPost{Source: "plan for @bob", Visibility: vis})
+		_, err := h.posts.Edit(ctx, ana, p.ID, "plan for @bob and @carol", "")
+		wantCode(t, err, ruche.CodeInvalid, "error.edit_widens_audience")
+		if _, err := h.posts.Post(ctx, carol, p.ID); err == nil {
+			t.Errorf("%s: carol sees the post after a refused edit", vis)
+		}
+		if _, err := h.posts.Edits(ctx, carol, p.ID); err == nil {
+			t.Errorf("%s: carol reads the edit history", vis)
+		}
+	}
+	// Dropping someone takes their notification away with the mention.
+	p := h.post(ana, ruche.NewPost{Source: "hi @bob @carol", Visibility: ruche.VisDirect})
+	if _, err := h.posts.Edit(ctx, ana, p.ID, "hi @bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.posts.UnreadNotifications(ctx, carol); n != 0 {
+		t.Errorf("carol, no longer mentioned, still has %d unread", n)
+	}
+	if ns, _ := h.posts.Notifications(ctx, carol, ruche.Page{}); len(ns) != 0 {
+		t.Errorf("carol's notifications: %+v", ns)
+	}
+	if n, _ := h.posts.UnreadNotifications(ctx, bob); n == 0 {
+		t.Error("bob lost his notification")
+	}
+}
+
+func TestCountsAndLookupsRespectTheGate(t *testing.T) {
+	ctx := context.Background()
+	h := newHive(t)
+	ana := h.member("ana", ruche.RoleMember)
+	bob := h.member("bob", ruche.RoleMember)
+	gus := h.member("gus", ruche.RoleGuest)
+	h.post(ana, ruche.NewPost{Source: "open"})
+	h.post(ana, ruche.NewPost{Source: "hidden", Visibility: ruche.VisFollowers})
+	if p, _ := h.posts.Profile(ctx, bob, "ana"); p.Posts != 1 {
+		t.Errorf("bob counts %d posts by ana, want 1 (the other is for her followers)", p.Posts)
+	}
+	if p, _ := h.posts.Profile(ctx, ana, "ana"); p.Posts != 2 {
+		t.Errorf("ana counts %d of her posts, want 2", p.Posts)
+	}
+	// A guest cannot find members by mentioning them, until they address the guest.
+	_, err := h.posts.Create(ctx, gus, ruche.NewPost{Source: "hello @bob", Visibility: ruche.VisDirect})
+	wantCode(t, err, ruche.CodeInvalid, "error.direct_needs_mention")
+	dm := h.post(bob, ruche.NewPost{Source: "welcome @gus", Visibility: ruche.VisDirect})
+	if _, err := h.posts.Create(ctx, gus, ruche.NewPost{Source: "@bob thanks", InReplyToID: dm.ID}); err != nil {
+		t.Errorf("the guest cannot answer: %v", err)
+	}
+}
+
+func TestNotificationPagesAreFull(t *testing.T) {
+	ctx := context.Background()
+	h := newHive(t)
+	ana := h.member("ana", ruche.RoleMember)
+	bob := h.member("bob", ruche.RoleMember)
+	for i := range 25 {
+		p := h.post(ana, ruche.NewPost{Source: "hi @bob", Visibility: ruche.VisDirect})
+		if i%5 == 0 {
+			// Bob is dropped from some: those notifications go, pages stay full.
+			if _, err := h.posts.Edit(ctx, ana, p.ID, "hi", ""); err == nil {
+				t.Fatal("a direct post lost its only mention")
+			}
+			h.posts.Delete(ctx, ana, p.ID)
+		}
+	}
+	page, err := h.posts.Notifications(ctx, bob, ruche.Page{Limit: 10})
+	if err != nil || len(page) != 10 {
+		t.Fatalf("first page: %d, %v", len(page), err)
+	}
+	all := 0
+	for pg := (ruche.Page{Limit: 10}); ; {
+		ns, _ := h.posts.Notifications(ctx, bob, pg)
+		all += len(ns)
+		if len(ns) < 10 {
+			break
+		}
+		pg.MaxID = ns[len(ns)-1].ID
+	}
+	if all != 20 {
+		t.Errorf("%d notifications over all pages, want 20", all)
+	}
+}

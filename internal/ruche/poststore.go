@@ -9,8 +9,10 @@ import (
 // returns posts applies the visibility gate for the viewer in its SQL (the same rule as
 // CanSee); a post the viewer may not see is ErrNotFound, never an error that says it exists.
 type PostStore interface {
-	// AccountByUsername returns a local account's author card; ErrNotFound if none.
-	AccountByUsername(ctx context.Context, username string) (Author, error)
+	// AccountByUsername returns a local account's author card; ErrNotFound if none, or
+	// if viewer is a guest who has no conversation with it (guests may not discover
+	// who works at the company).
+	AccountByUsername(ctx context.Context, viewer Viewer, username string) (Author, error)
 	// Access returns the facts the rules need about viewer and post id (a boost's
 	// facts are its original's). ErrNotFound when no such post exists.
 	Access(ctx context.Context, viewer Viewer, id int64) (PostFacts, error)
@@ -33,8 +35,8 @@ type PostStore interface {
 	Timeline(ctx context.Context, viewer Viewer, s Stream, p Page) ([]Post, error)
 	// Thread returns the visible ancestors (oldest first) and descendants (in reply order) of id.
 	Thread(ctx context.Context, viewer Viewer, id int64) (ancestors, descendants []Post, err error)
-	// Edits returns the earlier versions of a post, oldest first.
-	Edits(ctx context.Context, id int64) ([]PostEdit, error)
+	// Edits returns the earlier versions of a post the viewer may see, oldest first.
+	Edits(ctx context.Context, viewer Viewer, id int64) ([]PostEdit, error)
 	// UpcomingEvents returns posts with events that have not ended, soonest first.
 	UpcomingEvents(ctx context.Context, viewer Viewer, now time.Time, limit int) ([]Post, error)
 
@@ -46,7 +48,7 @@ type PostStore interface {
 	Directory(ctx context.Context, query string, limit int) ([]Profile, error)
 
 	Notifications(ctx context.Context, viewer Viewer, p Page) ([]Notification, error)
-	UnreadNotifications(ctx context.Context, accountID int64) (int, error)
+	UnreadNotifications(ctx context.Context, viewer Viewer) (int, error)
 	MarkNotificationsRead(ctx context.Context, accountID int64) error
 }
 

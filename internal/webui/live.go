@@ -28,8 +28,12 @@ func liveStream(r *http.Request) (ruche.Stream, bool) {
 }
 
 // writeEvent writes one server-sent event; every line of data gets its own "data:".
-func writeEvent(w http.ResponseWriter, event, data string) error {
+// id, when set, is what the browser sends back as Last-Event-ID after a reconnect.
+func writeEvent(w http.ResponseWriter, id, event, data string) error {
 	var b strings.Builder
+	if id != "" {
+		fmt.Fprintf(&b, "id: %s\n", id)
+	}
 	fmt.Fprintf(&b, "event: %s\n", event)
 	for _, line := range strings.Split(data, "\n") {
 		fmt.Fprintf(&b, "data: %s\n", line)
@@ -48,6 +52,10 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	stream, follow := liveStream(r)
 	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	// A reconnecting browser says what it last received; that wins over the page.
+	if last, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && last > after {
+		after = last
+	}
 	if follow && after == 0 {
 		// An empty page: everything from now on is new.
 		newest, err := ui.Posts.Timeline(ctx, u, stream, ruche.Page{Limit: 1})
@@ -67,26 +75,31 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 	sub := ui.Hub.Subscribe(u.ID)
 	defer ui.Hub.Unsubscribe(sub)
 	root := ui.pageFor(r, "", nil, "")
+	root.Path = localPath(r.URL.Query().Get("page")) // buttons on pushed posts come back to the page, not here
 
 	sendPosts := func() error {
 		if !follow {
 			return nil
 		}
-		posts, err := ui.Posts.Timeline(ctx, u, stream, ruche.Page{MinID: after, Limit: 40})
-		if err != nil {
-			return err
-		}
-		for i := len(posts) - 1; i >= 0; i-- { // oldest first: each is put on top
-			var buf bytes.Buffer
-			if err := ui.pages["stream"].ExecuteTemplate(&buf, "post", postView{Root: root, Post: posts[i]}); err != nil {
+		for {
+			posts, err := ui.Posts.Timeline(ctx, u, stream, ruche.Page{MinID: after, Limit: 40})
+			if err != nil {
 				return err
 			}
-			if err := writeEvent(w, "post", strings.TrimSpace(buf.String())); err != nil {
-				return err
+			for i := len(posts) - 1; i >= 0; i-- { // oldest first: each is put on top
+				var buf bytes.Buffer
+				if err := ui.pages["stream"].ExecuteTemplate(&buf, "post", postView{Root: root, Post: posts[i]}); err != nil {
+					return err
+				}
+				after = max(after, posts[i].ID)
+				if err := writeEvent(w, strconv.FormatInt(after, 10), "post", strings.TrimSpace(buf.String())); err != nil {
+					return err
+				}
 			}
-			after = max(after, posts[i].ID)
+			if len(posts) < 40 {
+				return rc.Flush()
+			}
 		}
-		return rc.Flush()
 	}
 	sendUnread := func() error {
 		n, err := ui.Posts.UnreadNotifications(ctx, u)
@@ -97,7 +110,7 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 		if n > 0 {
 			label = root.P.T("nav.unread", n)
 		}
-		if err := writeEvent(w, "unread", label); err != nil {
+		if err := writeEvent(w, "", "unread", label); err != nil {
 			return err
 		}
 		return rc.Flush()
@@ -120,6 +133,12 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 		case <-sub.Done():
 			return nil
 		case <-sub.Posts():
+			// Let a burst of changes settle: one query for many posts.
+			select {
+			case <-time.After(250 * time.Millisecond):
+			case <-ctx.Done():
+				return nil
+			}
 			err = sendPosts()
 		case <-sub.Unread():
 			err = sendUnread()

@@ -54,7 +54,7 @@ func olderLink(r *http.Request, posts []ruche.Post, limit int) string {
 	if s := r.URL.Query().Get("q"); s != "" {
 		q.Set("q", s)
 	}
-	return r.URL.Path + "?" + q.Encode()
+	return r.URL.EscapedPath() + "?" + q.Encode()
 }
 
 func (ui *UI) stream(w http.ResponseWriter, r *http.Request, title string, d streamData, s ruche.Stream) error {
@@ -159,9 +159,11 @@ func parseLocalTime(s string) (time.Time, error) {
 	return time.Time{}, ruche.Errorf(ruche.CodeInvalid, "error.event_time_invalid")
 }
 
-// localPath keeps redirects on this site.
+// localPath keeps redirects on this site. Control characters are refused too:
+// browsers drop a tab or newline, so "/\t/evil.example" would become "//evil.example".
 func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, "\\") {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, "\\") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return p
@@ -230,8 +232,19 @@ func (ui *UI) Thread(w http.ResponseWriter, r *http.Request) error {
 	}
 	c := newCompose("")
 	c.InReplyToID, c.Visibility = post.ID, post.Visibility
-	if post.Author.ID != viewer(r).ID {
-		c.Source = "@" + post.Author.Username + " "
+	// Everyone in the conversation stays in it: the author and whoever the post names.
+	me := viewer(r).ID
+	var names []string
+	if post.Author.ID != me {
+		names = append(names, "@"+post.Author.Username)
+	}
+	for _, m := range post.Mentions {
+		if m.ID != me && m.ID != post.Author.ID {
+			names = append(names, "@"+m.Username)
+		}
+	}
+	if len(names) > 0 {
+		c.Source = strings.Join(names, " ") + " "
 	}
 	ui.render(w, r, http.StatusOK, "thread", "thread.title", threadData{Ancestors: anc, Post: post, Descendants: desc, Compose: c}, "")
 	return nil
@@ -242,6 +255,9 @@ func (ui *UI) History(w http.ResponseWriter, r *http.Request) error {
 	post, err := ui.postAt(r)
 	if err != nil {
 		return err
+	}
+	if post.Reblog != nil {
+		return ruche.Errorf(ruche.CodeNotFound, "error.post_not_found")
 	}
 	edits, err := ui.Posts.Edits(r.Context(), *viewer(r), post.ID)
 	if err != nil {
@@ -257,7 +273,7 @@ func (ui *UI) EditForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if post.Author.ID != viewer(r).ID {
+	if post.Author.ID != viewer(r).ID || post.Reblog != nil {
 		return ruche.Errorf(ruche.CodeForbidden, "error.edit_not_yours")
 	}
 	c := &composeData{Source: post.Source, SpoilerText: post.SpoilerText, Visibility: post.Visibility}

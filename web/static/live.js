@@ -6,13 +6,15 @@
   "use strict";
   if (!window.EventSource) return;
   var section = document.querySelector("[data-live]");
-  var params = new URLSearchParams({ stream: "none" });
+  var params = new URLSearchParams({ stream: "none", page: location.pathname + location.search });
   if (section) {
     params.set("stream", section.dataset.live);
     params.set("after", section.dataset.after || "0");
     if (section.dataset.tag) params.set("tag", section.dataset.tag);
     if (section.dataset.account) params.set("account", section.dataset.account);
   }
+  // After a reconnect the browser sends the last event's id (the newest post it got),
+  // so nothing is resent and nothing posted meanwhile is skipped.
   var es = new EventSource("/live?" + params.toString());
   es.addEventListener("post", function (e) {
     if (!section) return;
@@ -24,7 +26,6 @@
     if (empty) empty.remove();
     article.classList.add("new");
     section.prepend(article);
-    params.set("after", article.id.replace(/^p/, ""));
   });
   es.addEventListener("unread", function (e) {
     var badge = document.getElementById("unread");
