@@ -74,12 +74,12 @@ func (s *Store) queryPosts(ctx context.Context, v ruche.Viewer, where string, ar
 	if err != nil {
 		return nil, err
 	}
-	return posts, s.hydrateBoosts(ctx, v, posts)
+	return s.hydrateBoosts(ctx, v, posts)
 }
 
-// hydrateBoosts fills in the boosted originals, through the gate; a boost of a post
-// the viewer may not see is dropped (it cannot happen by the rules, but the gate decides).
-func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche.Post) error {
+// hydrateBoosts fills in the boosted originals, through the gate, and drops a boost
+// whose original the viewer may not see (after a change of role, say).
+func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche.Post) ([]ruche.Post, error) {
 	var ids []int64
 	for _, p := range posts {
 		if p.Reblog != nil {
@@ -87,23 +87,27 @@ func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return posts, nil
 	}
 	rows, _ := s.pool.Query(ctx, selectPosts()+`WHERE p.id = ANY($3) AND `+gate("p", 1, 2), v.ID, v.Role == ruche.RoleGuest, ids)
 	originals, err := pgx.CollectRows(rows, scanPost)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := map[int64]*ruche.Post{}
 	for i := range originals {
 		byID[originals[i].ID] = &originals[i]
 	}
-	for i := range posts {
-		if posts[i].Reblog != nil {
-			posts[i].Reblog = byID[posts[i].Reblog.ID]
+	kept := posts[:0]
+	for _, p := range posts {
+		if p.Reblog != nil {
+			if p.Reblog = byID[p.Reblog.ID]; p.Reblog == nil {
+				continue // a boost of a post the viewer may not see is not shown at all
+			}
 		}
+		kept = append(kept, p)
 	}
-	return nil
+	return kept, nil
 }
 
 // Post returns one post as the viewer sees it.
@@ -112,7 +116,7 @@ func (s *Store) Post(ctx context.Context, v ruche.Viewer, id int64) (ruche.Post,
 	if err != nil {
 		return ruche.Post{}, err
 	}
-	if len(posts) == 0 || (posts[0].Reblog == nil && posts[0].ID != id) {
+	if len(posts) == 0 {
 		return ruche.Post{}, ruche.ErrNotFound
 	}
 	return posts[0], nil
@@ -126,7 +130,10 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	case ruche.StreamCompany:
 		cond = `p.visibility = 'company' AND p.reblog_of_id IS NULL`
 	case ruche.StreamHome:
-		cond = `(p.account_id = $1 OR p.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))`
+		// Own posts, followed people's, and direct posts addressed to the viewer: a
+		// conversation is read where one reads, not only in notifications.
+		cond = `(p.account_id = $1 OR p.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
+			OR (p.visibility = 'direct' AND p.id IN (SELECT post_id FROM mentions WHERE account_id = $1)))`
 	case ruche.StreamProfile:
 		args = append(args, st.AccountID)
 		cond = `p.account_id = $3`
@@ -174,10 +181,13 @@ func (s *Store) Thread(ctx context.Context, v ruche.Viewer, id int64) ([]ruche.P
 	if err != nil {
 		return nil, nil, err
 	}
+	// The walk stops at a reply the viewer may not see: its answers would otherwise
+	// reveal that it exists (and, by their in-reply-to, its id and time).
 	descendants, err := s.queryPosts(ctx, v, `WHERE p.id IN (
 		WITH RECURSIVE down(id, depth) AS (
-			SELECT id, 0 FROM posts WHERE in_reply_to_id = $3
-			UNION ALL SELECT q.id, down.depth + 1 FROM posts q JOIN down ON q.in_reply_to_id = down.id WHERE down.depth < 200)
+			SELECT q.id, 0 FROM posts q WHERE q.in_reply_to_id = $3 AND `+gate("q", 1, 2)+`
+			UNION ALL SELECT q.id, down.depth + 1 FROM posts q JOIN down ON q.in_reply_to_id = down.id
+			WHERE down.depth < 200 AND `+gate("q", 1, 2)+`)
 		SELECT id FROM down) AND `+gate("p", 1, 2)+` ORDER BY p.id`, id)
 	return ancestors, descendants, err
 }

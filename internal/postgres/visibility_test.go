@@ -146,7 +146,8 @@ func TestGateSQLMatchesRule(t *testing.T) {
 				case ruche.StreamCompany:
 					in = in && f.visibility == ruche.VisCompany
 				case ruche.StreamHome:
-					in = in && (f.author == v.ID || w.follows[[2]int64{v.ID, f.author}])
+					in = in && (f.author == v.ID || w.follows[[2]int64{v.ID, f.author}] ||
+						(f.visibility == ruche.VisDirect && f.mentions[v.ID]))
 				case ruche.StreamProfile:
 					in = in && f.author == st.AccountID
 				}
