@@ -16,9 +16,16 @@ import (
 // runDev runs development helpers. with-postgres starts a throwaway PostgreSQL cluster
 // in a temporary directory, runs a command with DATABASE_URL pointing at it, then stops
 // and deletes the cluster: make test is `ruche dev with-postgres -- go test ./...`.
+// seed and bench make up a hive and measure its streams (seed.go).
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "seed" {
+		return runSeed(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) < 3 || args[0] != "with-postgres" || args[1] != "--" {
-		return errors.New("usage: ruche dev with-postgres -- CMD [ARGS]")
+		return errors.New("usage: ruche dev with-postgres -- CMD [ARGS] | dev seed [--users N --posts M] | dev bench")
 	}
 	cmdArgs := args[2:]
 	env := os.Environ()

@@ -48,6 +48,8 @@ Usage:
   ruche user unsuspend --username U
   ruche user set-role --username U --role R
   ruche dev with-postgres -- CMD [ARGS]    run CMD with DATABASE_URL set to a throwaway cluster (used by make test)
+  ruche dev seed --users N --posts M       fill an empty database with a realistic hive (password "ruche-seed-password")
+  ruche dev bench [--requests N]           measure the home and company streams for random members
 
 Without --password-stdin, user create and set-password generate a password and print it.
 Every command reads the same settings as serve; flags win over the environment.

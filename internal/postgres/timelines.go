@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -14,7 +15,9 @@ import (
 
 // postSelect hydrates posts for the viewer ($1) with author, counts and the viewer's
 // own likes, boosts and bookmarks. Reply counts go through the gate, so a reply the
-// viewer may not see is not even counted.
+// viewer may not see is not even counted. "b.reblog_of_id IS NOT NULL" says nothing
+// new but lets the planner answer "boosted by the viewer" from posts_one_boost alone,
+// rather than reading every post the viewer ever wrote.
 const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
 	p.visibility, coalesce(p.in_reply_to_id, 0), coalesce(p.in_reply_to_account_id, 0), coalesce(p.reblog_of_id, 0),
 	p.source, p.html, p.spoiler_text, p.event_title, p.event_start, p.event_end, coalesce(p.event_place, ''),
@@ -22,7 +25,7 @@ const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.pre
 	(SELECT count(*) FROM likes l WHERE l.post_id = p.id),
 	(SELECT count(*) FROM posts b WHERE b.reblog_of_id = p.id),
 	EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.account_id = $1),
-	EXISTS (SELECT 1 FROM posts b WHERE b.reblog_of_id = p.id AND b.account_id = $1),
+	EXISTS (SELECT 1 FROM posts b WHERE b.reblog_of_id = p.id AND b.account_id = $1 AND b.reblog_of_id IS NOT NULL),
 	EXISTS (SELECT 1 FROM bookmarks k WHERE k.post_id = p.id AND k.account_id = $1),
 	ARRAY(SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id ORDER BY t.name),
 	ARRAY(SELECT m.account_id FROM mentions m WHERE m.post_id = p.id ORDER BY m.account_id),
@@ -89,7 +92,7 @@ func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche
 	if len(ids) == 0 {
 		return posts, nil
 	}
-	rows, _ := s.pool.Query(ctx, selectPosts()+`WHERE p.id = ANY($3) AND `+gate("p", 1, 2), v.ID, v.Role == ruche.RoleGuest, ids)
+	rows, _ := s.pool.Query(ctx, selectPosts()+postsByID, v.ID, v.Role == ruche.RoleGuest, ids)
 	originals, err := pgx.CollectRows(rows, scanPost)
 	if err != nil {
 		return nil, err
@@ -124,51 +127,107 @@ func (s *Store) Post(ctx context.Context, v ruche.Viewer, id int64) (ruche.Post,
 
 // Timeline returns a page of a stream.
 func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, pg ruche.Page) ([]ruche.Post, error) {
+	var horizon int64
+	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
+		return nil, fmt.Errorf("stream horizon: %w", err)
+	}
+	// The page's bounds are $3 on, so that a stream's own condition can use them too.
+	args := []any{horizon}
+	bounds := []string{"%[1]s < $3"}
+	if pg.MaxID > 0 {
+		args = append(args, pg.MaxID)
+		bounds = append(bounds, fmt.Sprintf("%%[1]s < $%d", len(args)+2))
+	}
+	order := "DESC"
+	if pg.MinID > 0 {
+		args = append(args, pg.MinID)
+		bounds = append(bounds, fmt.Sprintf("%%[1]s > $%d", len(args)+2))
+		order = "ASC" // the page just above MinID, then newest first
+	}
+	within := func(column string) string { return fmt.Sprintf(strings.Join(bounds, " AND "), column) }
+	n := len(args) + 3
 	var cond string
-	args := []any{}
 	switch st.Kind {
 	case ruche.StreamCompany:
 		cond = `p.visibility = 'company' AND p.reblog_of_id IS NULL`
+		if v.Role == ruche.RoleGuest {
+			// The gate shows guests no company post but their own. Saying so here lets
+			// the plan read their posts alone instead of the whole company stream.
+			cond += ` AND p.account_id = $1`
+		}
 	case ruche.StreamHome:
-		// Own posts, followed people's, and direct posts addressed to the viewer: a
-		// conversation is read where one reads, not only in notifications.
-		cond = `(p.account_id = $1 OR p.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
-			OR (p.visibility = 'direct' AND p.id IN (SELECT post_id FROM mentions WHERE account_id = $1)))`
+		cond = homeIDs(within, order, pg.Limit)
 	case ruche.StreamProfile:
 		args = append(args, st.AccountID)
-		cond = `p.account_id = $3`
+		cond = fmt.Sprintf(`p.account_id = $%d`, n)
 	case ruche.StreamTag:
 		args = append(args, st.Tag)
-		cond = `p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = $3)`
+		cond = fmt.Sprintf(`p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = $%d)`, n)
 	case ruche.StreamBookmarks:
 		cond = `p.id IN (SELECT post_id FROM bookmarks WHERE account_id = $1)`
 	default:
 		return nil, fmt.Errorf("unknown stream %q", st.Kind)
 	}
-	var horizon int64
-	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
-		return nil, fmt.Errorf("stream horizon: %w", err)
+	// The page's ids first, then the posts. Planning the post columns' dozen subqueries
+	// took longer than running them, and PostgreSQL plans a stream's query anew for
+	// each viewer (its parameters change the estimates); the query by ids has one text
+	// for every stream and viewer (hydrateBoosts' too) and estimates that do not
+	// depend on them, so each connection soon keeps one plan for it.
+	where := []string{cond, gate("p", 1, 2), within("p.id")}
+	rows, _ := s.pool.Query(ctx, "SELECT p.id FROM posts p WHERE "+strings.Join(where, " AND ")+
+		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), append([]any{v.ID, v.Role == ruche.RoleGuest}, args...)...)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
 	}
-	args = append(args, horizon)
-	n := len(args) + 3
-	where := []string{cond, gate("p", 1, 2), fmt.Sprintf("p.id < $%d", n-1)}
-	if pg.MaxID > 0 {
-		where = append(where, fmt.Sprintf("p.id < $%d", n))
-		args = append(args, pg.MaxID)
-		n++
+	if len(ids) == 0 {
+		return []ruche.Post{}, nil
 	}
-	order := "DESC"
-	if pg.MinID > 0 {
-		where = append(where, fmt.Sprintf("p.id > $%d", n))
-		args = append(args, pg.MinID)
-		order = "ASC" // the page just above MinID, then newest first
-	}
-	posts, err := s.queryPosts(ctx, v, "WHERE "+strings.Join(where, " AND ")+
-		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), args...)
-	if order == "ASC" {
-		slices.Reverse(posts)
-	}
+	posts, err := s.queryPosts(ctx, v, postsByID, ids)
+	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(b.ID, a.ID) })
 	return posts, err
+}
+
+// postsByID selects the posts whose ids are $3, through the gate.
+var postsByID = `WHERE p.id = ANY($3) AND ` + gate("p", 1, 2)
+
+// homeFanIn is how many people one follows before one's home stream is read from the
+// newest posts of all rather than person by person.
+const homeFanIn = 64
+
+// homeIDs selects the ids of a home page for viewer $1 (guest flag $2): own posts,
+// followed people's, and direct posts addressed to the viewer (a conversation is read
+// where one reads, not only in notifications), gated, within the page's bounds, in
+// order, at most limit.
+//
+// The best plan depends on how many people the viewer follows, which the planner
+// cannot know. For someone who follows many, reading all posts newest first and
+// keeping the followed people's fills a page at once; for someone who follows a few
+// it reads most of the table. Reading each followed person's newest posts from
+// posts_account and merging them is the opposite. Both are written here, and a
+// one-time filter (EXISTS … OFFSET homeFanIn) runs exactly one. The LIMIT on that
+// branch's follows removes nothing (it runs only below homeFanIn) but keeps the
+// planner's estimate, and so its cost, small (a plan estimated dear is JIT-compiled,
+// which costs more than it saves). The first two branches apply the gate, so posts the
+// viewer may not see take no place on the page; the third needs none (a direct post
+// is visible to whom it mentions), and the caller gates the page again anyway.
+func homeIDs(within func(column string) string, order string, limit int) string {
+	return fmt.Sprintf(`p.id IN (SELECT h.id FROM (
+	(SELECT q.id FROM posts q WHERE %[1]s
+		AND (q.account_id = $1 OR q.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))
+		AND %[2]s AND %[3]s ORDER BY q.id %[4]s LIMIT %[5]d)
+	UNION ALL
+	(SELECT c.id FROM (SELECT $1::bigint AS author
+			UNION ALL (SELECT followee_id FROM follows WHERE follower_id = $1 LIMIT %[6]d)) f
+		CROSS JOIN LATERAL (SELECT q.id FROM posts q WHERE q.account_id = f.author AND %[2]s AND %[3]s
+			ORDER BY q.id %[4]s LIMIT %[5]d) c
+		WHERE NOT %[1]s)
+	UNION ALL
+	(SELECT q.id FROM mentions m JOIN posts q ON q.id = m.post_id WHERE m.account_id = $1 AND q.visibility = 'direct'
+		AND %[7]s ORDER BY m.post_id %[4]s LIMIT %[5]d)
+	) h ORDER BY h.id %[4]s LIMIT %[5]d)`,
+		fmt.Sprintf(`EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 OFFSET %d)`, homeFanIn),
+		gate("q", 1, 2), within("q.id"), order, limit, homeFanIn, within("m.post_id"))
 }
 
 // Thread returns the visible ancestors, oldest first, and descendants in reply order.
