@@ -94,7 +94,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.stopListening = stopListening
 	go m.listen(listenCtx)
 	srv, err := server.New(server.Options{
-		Accounts: accounts, Posts: posts, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store}, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
 		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log,
 	})
 	if err != nil {

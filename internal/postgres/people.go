@@ -32,7 +32,7 @@ func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
 // Profile returns a local member's page as the viewer sees it. A post count counts
 // every post: it says how active someone is, not what they wrote.
 func (s *Store) Profile(ctx context.Context, v ruche.Viewer, username string) (ruche.Profile, error) {
-	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($3) AND a.domain IS NULL`, v.ID, v.Role == ruche.RoleGuest, username)
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($3) AND a.domain IS NULL AND a.kind = 'person'`, v.ID, string(v.Role), username)
 	p, err := pgx.CollectExactlyOneRow(rows, scanProfile)
 	return p, interpret(err)
 }
@@ -57,9 +57,9 @@ func (s *Store) SetPresence(ctx context.Context, accountID int64, p ruche.Presen
 // Directory lists unsuspended local members matching query by name, title or department.
 func (s *Store) Directory(ctx context.Context, query string, limit int) ([]ruche.Profile, error) {
 	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(query)) + "%"
-	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE a.domain IS NULL AND u.suspended_at IS NULL AND ($3 = '%%' OR
+	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE a.domain IS NULL AND a.kind = 'person' AND u.suspended_at IS NULL AND ($3 = '%%' OR
 		lower(a.username) LIKE $3 OR lower(a.display_name) LIKE $3 OR lower(a.job_title) LIKE $3 OR lower(a.department) LIKE $3)
-		ORDER BY lower(coalesce(nullif(a.display_name, ''), a.username)) LIMIT $4`, int64(0), true, like, limit)
+		ORDER BY lower(coalesce(nullif(a.display_name, ''), a.username)) LIMIT $4`, int64(0), string(ruche.RoleMember), like, limit)
 	return pgx.CollectRows(rows, scanProfile)
 }
 
@@ -75,16 +75,21 @@ func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page
 		max = 1<<63 - 1
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, a.id, a.username, a.display_name, a.presence_emoji, a.presence_text,
-			a.presence_expires_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL
-		FROM notifications n JOIN accounts a ON a.id = n.from_id
+			a.presence_expires_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
+			coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
+		FROM notifications n JOIN accounts a ON a.id = n.from_id LEFT JOIN accounts ga ON ga.id = n.group_id
 		WHERE n.account_id = $1 AND n.id < $3 AND n.id > $4 AND `+notificationVisible+`
-		ORDER BY n.id DESC LIMIT $5`, v.ID, v.Role == ruche.RoleGuest, max, pg.MinID, pg.Limit)
+		ORDER BY n.id DESC LIMIT $5`, v.ID, string(v.Role), max, pg.MinID, pg.Limit)
 	var postIDs []int64
 	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Notification, error) {
 		var n ruche.Notification
 		var postID int64
+		var g ruche.GroupRef
 		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &n.From.Presence.Emoji,
-			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &postID, &n.CreatedAt, &n.Read)
+			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)
+		if g.ID != 0 {
+			n.Group = &g
+		}
 		if postID != 0 {
 			n.Post = &ruche.Post{ID: postID}
 			postIDs = append(postIDs, postID)
@@ -114,7 +119,7 @@ func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page
 func (s *Store) UnreadNotifications(ctx context.Context, v ruche.Viewer) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications n WHERE n.account_id = $1 AND n.read_at IS NULL AND `+
-		notificationVisible, v.ID, v.Role == ruche.RoleGuest).Scan(&n)
+		notificationVisible, v.ID, string(v.Role)).Scan(&n)
 	return n, err
 }
 

@@ -25,7 +25,7 @@ const writeTimeout = `SET LOCAL statement_timeout = '4s'`
 func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username string) (ruche.Author, error) {
 	var a ruche.Author
 	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, a.display_name FROM accounts a
-		WHERE lower(a.username) = lower($1) AND a.domain IS NULL
+		WHERE lower(a.username) = lower($1) AND a.domain IS NULL AND a.kind = 'person'
 		AND (NOT $3::boolean OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p JOIN mentions m ON m.post_id = p.id
 			WHERE p.account_id = a.id AND m.account_id = $2))`, username, v.ID, v.Role == ruche.RoleGuest).
 		Scan(&a.ID, &a.Username, &a.DisplayName)
@@ -35,13 +35,16 @@ func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username 
 // Access returns the rule's facts about viewer and post id (a boost's are its original's).
 func (s *Store) Access(ctx context.Context, v ruche.Viewer, id int64) (ruche.PostFacts, error) {
 	var f ruche.PostFacts
-	err := s.pool.QueryRow(ctx, `SELECT o.id, o.account_id, o.visibility,
+	err := s.pool.QueryRow(ctx, `SELECT o.id, o.account_id, o.visibility, coalesce(o.group_id, 0),
 			o.account_id = $2,
 			EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = o.account_id),
-			EXISTS (SELECT 1 FROM mentions WHERE post_id = o.id AND account_id = $2)
+			EXISTS (SELECT 1 FROM mentions WHERE post_id = o.id AND account_id = $2),
+			EXISTS (SELECT 1 FROM group_members WHERE group_id = o.group_id AND account_id = $2 AND state = 'member')
 		FROM posts p JOIN posts o ON o.id = coalesce(p.reblog_of_id, p.id) WHERE p.id = $1`, id, v.ID).
-		Scan(&f.ID, &f.AuthorID, &f.Visibility, &f.Relation.Author, &f.Relation.Follower, &f.Relation.Mentioned)
+		Scan(&f.ID, &f.AuthorID, &f.Visibility, &f.GroupID, &f.Relation.Author, &f.Relation.Follower, &f.Relation.Mentioned,
+			&f.Relation.GroupMember)
 	f.Relation.Guest = v.Role == ruche.RoleGuest
+	f.Relation.Admin = v.Role == ruche.RoleAdmin
 	return f, interpret(err)
 }
 
@@ -59,10 +62,10 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 			title, place, start, end = &e.Title, &e.Place, e.Start, e.End
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, in_reply_to_id, in_reply_to_account_id,
-				source, html, spoiler_text, event_title, event_start, event_end, event_place)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 			d.AuthorID, d.Visibility, nullID(d.InReplyToID), nullID(d.InReplyToAccountID),
-			d.Source, d.HTML, d.SpoilerText, title, start, end, place).Scan(&id)
+			d.Source, d.HTML, d.SpoilerText, title, start, end, place, nullID(d.GroupID)).Scan(&id)
 		if err != nil {
 			return interpret(err)
 		}
@@ -278,6 +281,6 @@ func (s *Store) SetFollowing(ctx context.Context, followerID, followeeID int64, 
 func (s *Store) Edits(ctx context.Context, v ruche.Viewer, id int64) ([]ruche.PostEdit, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT e.source, e.html, e.spoiler_text, e.created_at FROM post_edits e
 		JOIN posts p ON p.id = e.post_id WHERE e.post_id = $3 AND `+gate("p", 1, 2)+` ORDER BY e.id`,
-		v.ID, v.Role == ruche.RoleGuest, id)
+		v.ID, string(v.Role), id)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[ruche.PostEdit])
 }

@@ -30,8 +30,9 @@ const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.pre
 	ARRAY(SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id ORDER BY t.name),
 	ARRAY(SELECT m.account_id FROM mentions m WHERE m.post_id = p.id ORDER BY m.account_id),
 	ARRAY(SELECT ma.username FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id ORDER BY m.account_id),
-	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND ` + "%s" + `)
-FROM posts p JOIN accounts a ON a.id = p.account_id `
+	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND ` + "%s" + `),
+	coalesce(p.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
+FROM posts p JOIN accounts a ON a.id = p.account_id LEFT JOIN accounts ga ON ga.id = p.group_id `
 
 // selectPosts returns postSelect with the reply-count gate filled in for viewer $1,
 // guest flag $2.
@@ -46,16 +47,20 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var mentionIDs []int64
 	var mentionNames []string
 	var likes, boosts, replies int64
+	var group ruche.GroupRef
 	err := row.Scan(&p.ID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName,
 		&p.Author.Presence.Emoji, &p.Author.Presence.Text, &p.Author.Presence.ExpiresAt,
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
-		&p.Tags, &mentionIDs, &mentionNames, &replies)
+		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name)
 	if err != nil {
 		return p, err
 	}
 	p.Likes, p.Boosts, p.Replies = int(likes), int(boosts), int(replies)
+	if group.ID != 0 {
+		p.Group = &group
+	}
 	if title != nil && start != nil {
 		p.Event = &ruche.Event{Title: *title, Start: *start, End: end, Place: place}
 	}
@@ -71,7 +76,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 // queryPosts runs a gated post query; where and order follow postSelect, with the
 // viewer as $1, the guest flag as $2 and further arguments from $3.
 func (s *Store) queryPosts(ctx context.Context, v ruche.Viewer, where string, args ...any) ([]ruche.Post, error) {
-	all := append([]any{v.ID, v.Role == ruche.RoleGuest}, args...)
+	all := append([]any{v.ID, string(v.Role)}, args...)
 	rows, _ := s.pool.Query(ctx, selectPosts()+where, all...)
 	posts, err := pgx.CollectRows(rows, scanPost)
 	if err != nil {
@@ -92,7 +97,7 @@ func (s *Store) hydrateBoosts(ctx context.Context, v ruche.Viewer, posts []ruche
 	if len(ids) == 0 {
 		return posts, nil
 	}
-	rows, _ := s.pool.Query(ctx, selectPosts()+postsByID, v.ID, v.Role == ruche.RoleGuest, ids)
+	rows, _ := s.pool.Query(ctx, selectPosts()+postsByID, v.ID, string(v.Role), ids)
 	originals, err := pgx.CollectRows(rows, scanPost)
 	if err != nil {
 		return nil, err
@@ -165,6 +170,9 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 		cond = fmt.Sprintf(`p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = $%d)`, n)
 	case ruche.StreamBookmarks:
 		cond = `p.id IN (SELECT post_id FROM bookmarks WHERE account_id = $1)`
+	case ruche.StreamGroup:
+		args = append(args, st.AccountID)
+		cond = fmt.Sprintf(`p.group_id = $%d`, n)
 	default:
 		return nil, fmt.Errorf("unknown stream %q", st.Kind)
 	}
@@ -175,7 +183,7 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	// depend on them, so each connection soon keeps one plan for it.
 	where := []string{cond, gate("p", 1, 2), within("p.id")}
 	rows, _ := s.pool.Query(ctx, "SELECT p.id FROM posts p WHERE "+strings.Join(where, " AND ")+
-		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), append([]any{v.ID, v.Role == ruche.RoleGuest}, args...)...)
+		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), append([]any{v.ID, string(v.Role)}, args...)...)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return nil, err
@@ -195,10 +203,10 @@ var postsByID = `WHERE p.id = ANY($3) AND ` + gate("p", 1, 2)
 // newest posts of all rather than person by person.
 const homeFanIn = 64
 
-// homeIDs selects the ids of a home page for viewer $1 (guest flag $2): own posts,
-// followed people's, and direct posts addressed to the viewer (a conversation is read
-// where one reads, not only in notifications), gated, within the page's bounds, in
-// order, at most limit.
+// homeIDs selects the ids of a home page for viewer $1 (role $2): own posts, followed
+// people's, direct posts addressed to the viewer (a conversation is read where one
+// reads, not only in notifications) and posts in the viewer's groups, gated, within
+// the page's bounds, in order, at most limit.
 //
 // The best plan depends on how many people the viewer follows, which the planner
 // cannot know. For someone who follows many, reading all posts newest first and
@@ -225,6 +233,10 @@ func homeIDs(within func(column string) string, order string, limit int) string 
 	UNION ALL
 	(SELECT q.id FROM mentions m JOIN posts q ON q.id = m.post_id WHERE m.account_id = $1 AND q.visibility = 'direct'
 		AND %[7]s ORDER BY m.post_id %[4]s LIMIT %[5]d)
+	UNION ALL
+	(SELECT c.id FROM group_members gm CROSS JOIN LATERAL (SELECT q.id FROM posts q WHERE q.group_id = gm.group_id
+			AND %[3]s ORDER BY q.id %[4]s LIMIT %[5]d) c
+		WHERE gm.account_id = $1 AND gm.state = 'member')
 	) h ORDER BY h.id %[4]s LIMIT %[5]d)`,
 		fmt.Sprintf(`EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 OFFSET %d)`, homeFanIn),
 		gate("q", 1, 2), within("q.id"), order, limit, homeFanIn, within("m.post_id"))

@@ -3,19 +3,22 @@ package postgres
 import "fmt"
 
 // gate is the visibility rule (ruche.CanSee) in SQL, for the post row aliased p and
-// the viewer whose account id and guest flag are the query parameters $viewer and
-// $guest. A boost row carries its original's visibility, and its mentions are its
-// original's, hence coalesce(p.reblog_of_id, p.id).
+// the viewer whose account id and role are the query parameters $viewer and $role. A
+// boost row carries its original's visibility, and its mentions are its original's,
+// hence coalesce(p.reblog_of_id, p.id). A group post is for the group's members (and
+// company admins) only: not even its author sees it once out of the group.
 //
 // A generated test (visibility_test.go) checks this against ruche.CanSee for every
 // visibility and relation; change both together or not at all.
-func gate(p string, viewer, guest int) string {
-	return fmt.Sprintf(`(%[1]s.account_id = $%[2]d
-	OR (%[1]s.visibility IN ('company', 'quiet') AND NOT $%[3]d::boolean)
+func gate(p string, viewer, role int) string {
+	return fmt.Sprintf(`((%[1]s.account_id = $%[2]d AND %[1]s.visibility <> 'group')
+	OR (%[1]s.visibility IN ('company', 'quiet') AND $%[3]d::text <> 'guest')
 	OR (%[1]s.visibility IN ('followers', 'direct') AND EXISTS (SELECT 1 FROM mentions gm
 		WHERE gm.post_id = coalesce(%[1]s.reblog_of_id, %[1]s.id) AND gm.account_id = $%[2]d))
-	OR (%[1]s.visibility = 'followers' AND NOT $%[3]d::boolean AND EXISTS (SELECT 1 FROM follows gf
-		WHERE gf.follower_id = $%[2]d AND gf.followee_id = %[1]s.account_id)))`, p, viewer, guest)
+	OR (%[1]s.visibility = 'followers' AND $%[3]d::text <> 'guest' AND EXISTS (SELECT 1 FROM follows gf
+		WHERE gf.follower_id = $%[2]d AND gf.followee_id = %[1]s.account_id))
+	OR (%[1]s.visibility = 'group' AND ($%[3]d::text = 'admin' OR EXISTS (SELECT 1 FROM group_members gg
+		WHERE gg.group_id = %[1]s.group_id AND gg.account_id = $%[2]d AND gg.state = 'member'))))`, p, viewer, role)
 }
 
 // horizonSQL finds the smallest id that a transaction still open in this database

@@ -19,6 +19,8 @@ type world struct {
 	posts   []int64
 	facts   map[int64]fact // ground truth per post
 	follows map[[2]int64]bool
+	inGroup map[int64]bool // members of the one group
+	group   int64
 }
 
 type fact struct {
@@ -30,10 +32,12 @@ type fact struct {
 func (w *world) relation(v ruche.User, postID int64) ruche.Relation {
 	f := w.facts[postID]
 	return ruche.Relation{
-		Author:    v.ID == f.author,
-		Follower:  w.follows[[2]int64{v.ID, f.author}],
-		Mentioned: f.mentions[v.ID],
-		Guest:     v.Role == ruche.RoleGuest,
+		Author:      v.ID == f.author,
+		Follower:    w.follows[[2]int64{v.ID, f.author}],
+		Mentioned:   f.mentions[v.ID],
+		Guest:       v.Role == ruche.RoleGuest,
+		GroupMember: f.visibility == ruche.VisGroup && w.inGroup[v.ID],
+		Admin:       v.Role == ruche.RoleAdmin,
 	}
 }
 
@@ -53,7 +57,7 @@ func buildWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	s := testdb.NewStore(t)
-	w := &world{store: s, facts: map[int64]fact{}, follows: map[[2]int64]bool{}}
+	w := &world{store: s, facts: map[int64]fact{}, follows: map[[2]int64]bool{}, inGroup: map[int64]bool{}}
 	a1 := user(t, s, "author1", ruche.RoleMember)
 	a2 := user(t, s, "author2", ruche.RoleGuest)
 	w.viewers = append(w.viewers, a1, a2)
@@ -71,11 +75,44 @@ func buildWorld(t *testing.T) *world {
 		}
 	}
 	w.viewers = append(w.viewers, others...)
+	// One group: author1 owns it; a guest, a follower and author2 are members; one
+	// viewer only asked to join, and one was a member, posted, and was removed.
+	group, err := s.CreateGroup(ctx, a1.ID, "team", ruche.GroupFields{Name: "Team", Kind: ruche.GroupSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.inGroup[a1.ID], w.group = true, group
+	for _, m := range []ruche.User{others[1], others[3], a2} {
+		if err := s.SetMembership(ctx, group, m.ID, ruche.StateMember, ruche.GroupMember, "", 0); err != nil {
+			t.Fatal(err)
+		}
+		w.inGroup[m.ID] = true
+	}
+	if err := s.SetMembership(ctx, group, others[0].ID, ruche.StateRequested, ruche.GroupMember, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	removed := others[5]
+	if err := s.SetMembership(ctx, group, removed.ID, ruche.StateMember, ruche.GroupMember, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.CreatePost(ctx, ruche.PostDraft{AuthorID: removed.ID, Visibility: ruche.VisGroup, GroupID: group,
+		Source: "x", HTML: "<p>x</p>", Tags: []string{"gate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.posts = append(w.posts, id)
+	w.facts[id] = fact{author: removed.ID, visibility: ruche.VisGroup, mentions: map[int64]bool{}}
+	if err := s.RemoveMembership(ctx, group, removed.ID); err != nil {
+		t.Fatal(err)
+	}
 	for _, author := range []ruche.User{a1, a2} {
-		for _, vis := range ruche.Visibilities {
+		for _, vis := range ruche.AllVisibilities {
 			// Mention nobody, one follower and one non-follower guest, or everyone.
 			for _, mentioned := range [][]ruche.User{nil, {others[0], others[4]}, others} {
 				d := ruche.PostDraft{AuthorID: author.ID, Visibility: vis, Source: "x", HTML: "<p>x</p>", Tags: []string{"gate"}}
+				if vis == ruche.VisGroup {
+					d.GroupID = group
+				}
 				f := fact{author: author.ID, visibility: vis, mentions: map[int64]bool{}}
 				for _, m := range mentioned {
 					d.MentionIDs = append(d.MentionIDs, m.ID)
@@ -124,7 +161,8 @@ func TestGateSQLMatchesRule(t *testing.T) {
 			}
 		}
 		// Every stream shows exactly the visible posts that belong in it.
-		streams := []ruche.Stream{{Kind: ruche.StreamTag, Tag: "gate"}, {Kind: ruche.StreamCompany}, {Kind: ruche.StreamHome}}
+		streams := []ruche.Stream{{Kind: ruche.StreamTag, Tag: "gate"}, {Kind: ruche.StreamCompany}, {Kind: ruche.StreamHome},
+			{Kind: ruche.StreamGroup, AccountID: w.group}}
 		for _, a := range w.viewers[:2] {
 			streams = append(streams, ruche.Stream{Kind: ruche.StreamProfile, AccountID: a.ID})
 		}
@@ -147,7 +185,9 @@ func TestGateSQLMatchesRule(t *testing.T) {
 					in = in && f.visibility == ruche.VisCompany
 				case ruche.StreamHome:
 					in = in && (f.author == v.ID || w.follows[[2]int64{v.ID, f.author}] ||
-						(f.visibility == ruche.VisDirect && f.mentions[v.ID]))
+						(f.visibility == ruche.VisDirect && f.mentions[v.ID]) || (f.visibility == ruche.VisGroup && w.inGroup[v.ID]))
+				case ruche.StreamGroup:
+					in = in && f.visibility == ruche.VisGroup
 				case ruche.StreamProfile:
 					in = in && f.author == st.AccountID
 				}

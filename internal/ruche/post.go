@@ -69,13 +69,24 @@ type Post struct {
 	Replies             int
 	Liked, Boosted      bool // by the viewer
 	Bookmarked          bool
-	Reblog              *Post // set on a boost: the boosted post
+	Group               *GroupRef // set on a group post
+	Reblog              *Post     // set on a boost: the boosted post
 	ViewerMayBoost      bool
 	ViewerMayEditDelete bool
 }
 
+// GroupRef names the group a post belongs to.
+type GroupRef struct {
+	ID     int64
+	Handle string
+	Name   string
+}
+
 // NewPost is what a member writes.
 type NewPost struct {
+	// GroupHandle posts into that group (its members only). A post that starts with
+	// a group's @handle goes there too.
+	GroupHandle string
 	Source      string
 	SpoilerText string
 	Visibility  Visibility // "" = company, or the parent's for a reply

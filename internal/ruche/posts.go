@@ -141,14 +141,24 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 		if err != nil {
 			return Post{}, err
 		}
-		// A reply defaults to its parent's visibility and is never wider.
+		// A reply defaults to its parent's visibility and is never wider; a reply in a
+		// group stays in the group.
 		if n.Visibility == "" {
 			d.Visibility = parent.Visibility
 		}
-		d.Visibility = NarrowerOf(d.Visibility, parent.Visibility)
+		if parent.Visibility == VisGroup {
+			d.Visibility, d.GroupID = VisGroup, parent.GroupID
+		} else {
+			d.Visibility = NarrowerOf(d.Visibility, parent.Visibility)
+		}
 		d.InReplyToID, d.InReplyToAccountID = parent.ID, parent.AuthorID
+	} else if err := ps.intoGroup(ctx, u, n, source, &d); err != nil {
+		return Post{}, err
 	}
-	if u.Role == RoleGuest && d.Visibility != VisDirect {
+	if d.Visibility == VisGroup && d.GroupID == 0 {
+		return Post{}, Errorf(CodeInvalid, "error.visibility_invalid") // a group post is written in its group
+	}
+	if u.Role == RoleGuest && d.Visibility != VisDirect && d.Visibility != VisGroup {
 		return Post{}, Errorf(CodeInvalid, "error.guest_visibility")
 	}
 	r, mentions, err := ps.render(ctx, v, source)
@@ -170,6 +180,36 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 		return Post{}, err
 	}
 	return ps.Store.Post(ctx, v, id)
+}
+
+// intoGroup makes d a group post when n names a group, or when the text starts with
+// the @handle of a group the author belongs to. Only members post in a group.
+func (ps *Posts) intoGroup(ctx context.Context, u User, n NewPost, source string, d *PostDraft) error {
+	handle, named := strings.TrimPrefix(n.GroupHandle, "@"), n.GroupHandle != ""
+	if !named {
+		first, _, _ := strings.Cut(source, " ")
+		if !strings.HasPrefix(first, "@") || n.Visibility != "" && n.Visibility != VisCompany {
+			return nil
+		}
+		handle = strings.TrimPrefix(first, "@")
+	}
+	g, err := ps.Store.Group(ctx, ViewerOf(u), strings.ToLower(handle))
+	switch {
+	case errors.Is(err, ErrNotFound) && !named:
+		return nil // an ordinary mention
+	case err != nil:
+		return groupNotFound(err)
+	case !g.IsMember():
+		if !named {
+			return nil
+		}
+		if !mayKnow(u, g) {
+			return errGroupNotFound
+		}
+		return Errorf(CodeForbidden, "error.group_members_only")
+	}
+	d.Visibility, d.GroupID = VisGroup, g.ID
+	return nil
 }
 
 func containsID(ids []int64, id int64) bool {

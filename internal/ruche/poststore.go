@@ -9,7 +9,9 @@ import (
 // returns posts applies the visibility gate for the viewer in its SQL (the same rule as
 // CanSee); a post the viewer may not see is ErrNotFound, never an error that says it exists.
 type PostStore interface {
-	// AccountByUsername returns a local account's author card; ErrNotFound if none, or
+	// Group returns a group with the viewer's standing in it (see GroupStore).
+	Group(ctx context.Context, viewer Viewer, handle string) (Group, error)
+	// AccountByUsername returns a local person's author card; ErrNotFound if none, or
 	// if viewer is a guest who has no conversation with it (guests may not discover
 	// who works at the company).
 	AccountByUsername(ctx context.Context, viewer Viewer, username string) (Author, error)
@@ -56,6 +58,7 @@ type PostStore interface {
 type PostFacts struct {
 	ID         int64 // the post itself (the original, for a boost)
 	AuthorID   int64
+	GroupID    int64 // the group of a group post
 	Visibility Visibility
 	Relation   Relation
 }
@@ -64,6 +67,7 @@ type PostFacts struct {
 type PostDraft struct {
 	AuthorID           int64
 	Visibility         Visibility
+	GroupID            int64 // set exactly when Visibility is VisGroup
 	InReplyToID        int64
 	InReplyToAccountID int64
 	Source             string
@@ -92,12 +96,13 @@ const (
 	StreamProfile   StreamKind = "profile"
 	StreamTag       StreamKind = "tag"
 	StreamBookmarks StreamKind = "bookmarks"
+	StreamGroup     StreamKind = "group"
 )
 
 // Stream is one stream: its kind and, for profiles and tags, which one.
 type Stream struct {
 	Kind      StreamKind
-	AccountID int64  // StreamProfile
+	AccountID int64  // StreamProfile; StreamGroup: the group's id
 	Tag       string // StreamTag, normalized
 }
 
@@ -132,6 +137,10 @@ const (
 	NotifyLike    NotificationKind = "like"
 	NotifyBoost   NotificationKind = "boost"
 	NotifyFollow  NotificationKind = "follow"
+
+	NotifyGroupRequest  NotificationKind = "group_request"  // to moderators: someone asks to join
+	NotifyGroupApproved NotificationKind = "group_approved" // to the person let in
+	NotifyGroupInvite   NotificationKind = "group_invite"   // to the person invited
 )
 
 // Notification tells a member that someone did something that concerns them.
@@ -139,7 +148,8 @@ type Notification struct {
 	ID        int64
 	Kind      NotificationKind
 	From      Author
-	Post      *Post // nil for follows, and for a post the member may no longer see
+	Post      *Post     // nil for follows, and for a post the member may no longer see
+	Group     *GroupRef // the group of a group notification
 	CreatedAt time.Time
 	Read      bool
 }

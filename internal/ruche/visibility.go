@@ -9,15 +9,20 @@ const (
 	VisQuiet     Visibility = "quiet"     // every member, but not listed in the company stream
 	VisFollowers Visibility = "followers" // the author's followers and the members it mentions
 	VisDirect    Visibility = "direct"    // only the members it mentions
+	VisGroup     Visibility = "group"     // the members of its group (chosen on the group's page)
 )
 
-// Visibilities lists them widest first, for pickers and tests.
+// Visibilities lists the ones a compose box offers, widest first; a group post is
+// written on its group's page.
 var Visibilities = []Visibility{VisCompany, VisQuiet, VisFollowers, VisDirect}
+
+// AllVisibilities lists every visibility, for tests.
+var AllVisibilities = []Visibility{VisCompany, VisQuiet, VisFollowers, VisDirect, VisGroup}
 
 // Valid reports whether v is one of the four.
 func (v Visibility) Valid() bool {
 	switch v {
-	case VisCompany, VisQuiet, VisFollowers, VisDirect:
+	case VisCompany, VisQuiet, VisFollowers, VisDirect, VisGroup:
 		return true
 	}
 	return false
@@ -50,6 +55,9 @@ type Relation struct {
 	Follower  bool // the viewer follows the author
 	Mentioned bool // the post mentions the viewer
 	Guest     bool // the viewer's role is guest (outside the company)
+
+	GroupMember bool // the viewer is a member of the post's group (group posts)
+	Admin       bool // the viewer is a company admin, who may see every group
 }
 
 // CanSee is THE visibility rule: may a viewer in relation r see a post of visibility v?
@@ -59,7 +67,13 @@ type Relation struct {
 // Guests are people from outside the company: they see what they wrote, what mentions
 // them directly, and (with groups) the groups they are invited into, never the
 // company-wide streams.
+//
+// A group post is for the group's members and company admins only. Not even its
+// author sees it once out of the group: leaving or being removed ends access at once.
 func CanSee(v Visibility, r Relation) bool {
+	if v == VisGroup {
+		return r.GroupMember || r.Admin
+	}
 	if r.Author {
 		return true
 	}

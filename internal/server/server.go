@@ -29,6 +29,7 @@ import (
 type Options struct {
 	Accounts       *ruche.Accounts
 	Posts          *ruche.Posts
+	Groups         *ruche.Groups
 	Hub            *live.Hub
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
@@ -48,7 +49,7 @@ type Server struct {
 
 // New builds the router.
 func New(o Options) (*Server, error) {
-	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}

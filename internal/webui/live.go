@@ -20,7 +20,7 @@ func liveStream(r *http.Request) (ruche.Stream, bool) {
 		return ruche.Stream{Kind: k}, true
 	case ruche.StreamTag:
 		return ruche.Stream{Kind: k, Tag: q.Get("tag")}, q.Get("tag") != ""
-	case ruche.StreamProfile:
+	case ruche.StreamProfile, ruche.StreamGroup:
 		id, err := strconv.ParseInt(q.Get("account"), 10, 64)
 		return ruche.Stream{Kind: k, AccountID: id}, err == nil
 	}

@@ -33,6 +33,7 @@ type composeData struct {
 	EventPlace          string
 	Visibilities        []ruche.Visibility
 	Back                string // where to go after posting
+	Group               string // the group's handle, when posting in a group
 }
 
 func newCompose(back string) *composeData {
@@ -124,10 +125,11 @@ func composeForm(r *http.Request) (*composeData, ruche.NewPost, error) {
 		Visibility: ruche.Visibility(r.PostFormValue("visibility")), Visibilities: ruche.Visibilities,
 		EventTitle: r.PostFormValue("event_title"), EventStart: r.PostFormValue("event_start"),
 		EventEnd: r.PostFormValue("event_end"), EventPlace: r.PostFormValue("event_place"),
-		Back: localPath(r.PostFormValue("back")),
+		Back: localPath(r.PostFormValue("back")), Group: r.PostFormValue("group"),
 	}
 	c.InReplyToID, _ = strconv.ParseInt(r.PostFormValue("in_reply_to_id"), 10, 64)
-	n := ruche.NewPost{Source: c.Source, SpoilerText: c.SpoilerText, Visibility: c.Visibility, InReplyToID: c.InReplyToID}
+	n := ruche.NewPost{Source: c.Source, SpoilerText: c.SpoilerText, Visibility: c.Visibility, InReplyToID: c.InReplyToID,
+		GroupHandle: c.Group}
 	if c.EventTitle != "" || c.EventStart != "" || c.EventEnd != "" || c.EventPlace != "" {
 		e := &ruche.Event{Title: c.EventTitle, Place: c.EventPlace}
 		var err error

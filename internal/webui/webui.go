@@ -23,6 +23,7 @@ import (
 type Options struct {
 	Accounts *ruche.Accounts
 	Posts    *ruche.Posts
+	Groups   *ruche.Groups
 	Hub      *live.Hub // live streams of this node
 	Catalog  *i18n.Catalog
 	Files    fs.FS // web.FS: templates/*.html
@@ -39,7 +40,7 @@ type UI struct {
 
 // pageNames are the templates that are whole pages (each is parsed with the layout).
 var pageNames = []string{"login", "setup", "join", "settings", "admin", "error",
-	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit"}
+	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit", "groups", "group"}
 
 // New parses the templates once.
 func New(o Options) (*UI, error) {

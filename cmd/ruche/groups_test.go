@@ -1,0 +1,91 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestGroups walks issue 4 with four accounts: owner, member, non-member, guest.
+func TestGroups(t *testing.T) {
+	m, base := boot(t)
+	owner := signedIn(t, m, base, "olga", "member")
+	mia := signedIn(t, m, base, "mia", "member")
+	nina := signedIn(t, m, base, "nina", "member")
+	gus := signedIn(t, m, base, "gus", "guest")
+	create := func(handle, kind string) {
+		t.Helper()
+		wantRedirect(t, owner.submit("/groups", "/groups", url.Values{"name": {strings.ToUpper(handle)}, "handle": {handle}, "kind": {kind}}), "/groups/"+handle)
+	}
+	create("ops", "secret")
+	create("design", "closed")
+	create("lunch", "open")
+	want(t, owner.submit("/groups", "/groups", url.Values{"name": {"X"}, "handle": {"mia"}, "kind": {"open"}}), 409, "already taken")
+
+	// A secret group does not exist for non-members: the same answer as for nothing.
+	missing := nina.get("/groups/nothing_here")
+	secret := nina.get("/groups/ops")
+	want(t, secret, 404, "There is no such group")
+	if missing.status != secret.status || strings.Contains(nina.get("/groups").body, "@ops") {
+		t.Error("a non-member can tell the secret group exists")
+	}
+	want(t, nina.submit("/groups", "/groups/ops/join", url.Values{}), 404, "There is no such group")
+
+	// Invitations: Mia and the guest join the secret group.
+	wantRedirect(t, owner.submit("/groups/ops", "/groups/ops/invite", url.Values{"username": {"mia"}}), "/groups/ops")
+	wantRedirect(t, owner.submit("/groups/ops", "/groups/ops/invite", url.Values{"username": {"gus"}}), "/groups/ops")
+	want(t, mia.get("/notifications"), 200, "invites you to")
+	wantRedirect(t, mia.submit("/groups/ops", "/groups/ops/join", url.Values{}), "/groups/ops?done=group_joined")
+	wantRedirect(t, gus.submit("/groups/ops", "/groups/ops/join", url.Values{}), "/groups/ops?done=group_joined")
+
+	// A post starting with @ops goes to the group; so does one from the group page.
+	wantRedirect(t, mia.submit("/", "/posts", url.Values{"source": {"@ops the deploy is at 5 #release"}, "back": {"/"}}), "/")
+	wantRedirect(t, owner.submit("/groups/ops", "/posts", url.Values{"source": {"Runbook updated"}, "group": {"ops"}, "back": {"/groups/ops"}}), "/groups/ops")
+	page := owner.get("/groups/ops")
+	want(t, page, 200, "the deploy is at 5")
+	id := firstPostID(t, page)
+	want(t, gus.get("/groups/ops"), 200, "Runbook updated")
+	want(t, gus.get("/"), 200, "the deploy is at 5") // members' home streams
+	for _, path := range []string{"/", "/company", "/tags/release", "/@mia", "/posts/" + id, "/notifications"} {
+		if p := nina.get(path); strings.Contains(p.body, "Runbook") || strings.Contains(p.body, "deploy is at 5") {
+			t.Errorf("the non-member sees a secret group's post on %s", path)
+		}
+	}
+	want(t, nina.get("/posts/"+id), 404, "")
+	want(t, nina.submit("/", "/posts", url.Values{"source": {"me too"}, "in_reply_to_id": {id}}), 404, "")
+	want(t, nina.submit("/", "/posts", url.Values{"source": {"sneak"}, "group": {"ops"}}), 404, "There is no such group")
+	// Replies stay in the group; boosts are not possible.
+	wantRedirect(t, gus.submit("/posts/"+id, "/posts", url.Values{"source": {"ack"}, "in_reply_to_id": {id}}), "/posts/"+id)
+	want(t, mia.get("/groups/ops"), 200, "ack")
+	want(t, mia.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{}), 422, "")
+
+	// The guest sees only the groups they belong to: no company stream, no directory.
+	wantRedirect(t, owner.submit("/", "/posts", url.Values{"source": {"Company news"}, "back": {"/"}}), "/")
+	if strings.Contains(gus.get("/company").body, "Company news") || strings.Contains(gus.get("/people").body, "@nina") {
+		t.Error("the guest sees company posts or the directory")
+	}
+	if g := gus.get("/groups"); strings.Contains(g.body, "@lunch") || strings.Contains(g.body, "@design") {
+		t.Error("the guest sees groups they are not in")
+	}
+	want(t, gus.get("/groups/lunch"), 404, "")
+
+	// Closed group: Nina asks, the owner approves.
+	want(t, nina.get("/groups/design"), 200, "Ask to join")
+	wantRedirect(t, nina.submit("/groups/design", "/groups/design/join", url.Values{}), "/groups/design?done=group_requested")
+	want(t, owner.get("/notifications"), 200, "asks to join")
+	want(t, owner.get("/groups/design"), 200, "Requests to join")
+	wantRedirect(t, owner.submit("/groups/design", "/groups/design/members/nina/approve", url.Values{}), "/groups/design")
+	want(t, nina.get("/groups/design"), 200, "Leave")
+	want(t, nina.submit("/groups/design", "/groups/design/members/olga/remove", url.Values{}), 403, "")
+
+	// Removal takes effect at once, on past posts too.
+	wantRedirect(t, owner.submit("/groups/ops", "/groups/ops/members/mia/remove", url.Values{}), "/groups/ops")
+	want(t, mia.get("/posts/"+id), 404, "")
+	if p := mia.get("/"); strings.Contains(p.body, "Runbook") || strings.Contains(p.body, "deploy is at 5") {
+		t.Error("a removed member still sees the group's posts at home")
+	}
+	want(t, mia.get("/groups/ops"), 404, "")
+
+	// The last owner cannot leave without handing over.
+	want(t, owner.submit("/groups/lunch", "/groups/lunch/leave", url.Values{}), 422, "keep an owner")
+}

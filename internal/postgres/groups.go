@@ -1,0 +1,172 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+var _ ruche.GroupStore = (*Store)(nil)
+
+// CreateGroup creates the group's account (its handle shares the username space) and
+// makes ownerID its owner.
+func (s *Store) CreateGroup(ctx context.Context, ownerID int64, handle string, f ruche.GroupFields) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO accounts (username, display_name, kind) VALUES ($1, $2, 'group') RETURNING id`,
+			handle, f.Name).Scan(&id); err != nil {
+			return interpret(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO groups (account_id, description, kind, created_by) VALUES ($1, $2, $3, $4)`,
+			id, f.Description, f.Kind, ownerID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id, state, role) VALUES ($1, $2, 'member', 'owner')`, id, ownerID)
+		return err
+	})
+	return id, err
+}
+
+const groupSelect = `SELECT a.id, a.username, a.display_name, g.description, g.kind, a.created_at,
+	(SELECT count(*) FROM group_members c WHERE c.group_id = g.account_id AND c.state = 'member'),
+	coalesce(m.role, ''), coalesce(m.state, '')
+FROM groups g JOIN accounts a ON a.id = g.account_id
+LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1 `
+
+func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
+	var g ruche.Group
+	var members int64
+	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState)
+	g.Members = int(members)
+	if g.ViewerState != ruche.StateMember {
+		g.ViewerRole = ""
+	}
+	return g, err
+}
+
+// Group returns the group with handle, with the viewer's standing in it.
+func (s *Store) Group(ctx context.Context, v ruche.Viewer, handle string) (ruche.Group, error) {
+	rows, _ := s.pool.Query(ctx, groupSelect+`WHERE lower(a.username) = lower($2) AND a.domain IS NULL`, v.ID, handle)
+	g, err := pgx.CollectExactlyOneRow(rows, scanGroup)
+	return g, interpret(err)
+}
+
+// Groups lists non-secret groups and every group the viewer has a standing in.
+func (s *Store) Groups(ctx context.Context, v ruche.Viewer) ([]ruche.Group, error) {
+	rows, _ := s.pool.Query(ctx, groupSelect+`WHERE g.kind <> 'secret' OR m.state IS NOT NULL OR $2::boolean
+		ORDER BY lower(a.display_name), a.id`, v.ID, v.Role == ruche.RoleAdmin)
+	return pgx.CollectRows(rows, scanGroup)
+}
+
+// UpdateGroup changes the group's fields.
+func (s *Store) UpdateGroup(ctx context.Context, groupID int64, f ruche.GroupFields) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE groups SET description = $2, kind = $3 WHERE account_id = $1`, groupID, f.Description, f.Kind)
+		if err != nil || tag.RowsAffected() == 0 {
+			return firstErr(err, ruche.ErrNotFound)
+		}
+		_, err = tx.Exec(ctx, `UPDATE accounts SET display_name = $2 WHERE id = $1`, groupID, f.Name)
+		return err
+	})
+}
+
+func firstErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// SetMembership puts accountID in state with role. A group_request notification goes
+// to the group's owners and moderators; other kinds go to accountID.
+func (s *Store) SetMembership(ctx context.Context, groupID, accountID int64, state ruche.MembershipState, role ruche.GroupRole,
+	notify ruche.NotificationKind, from int64) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id, state, role) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (group_id, account_id) DO UPDATE SET state = excluded.state, role = excluded.role`,
+			groupID, accountID, state, role); err != nil {
+			return interpret(err)
+		}
+		switch notify {
+		case "":
+			return nil
+		case ruche.NotifyGroupRequest:
+			rows, _ := tx.Query(ctx, `SELECT account_id FROM group_members WHERE group_id = $1 AND state = 'member'
+				AND role IN ('owner', 'moderator')`, groupID)
+			mods, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return err
+			}
+			for _, m := range mods {
+				if err := notifyGroup(ctx, tx, m, notify, from, groupID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return notifyGroup(ctx, tx, accountID, notify, from, groupID)
+	})
+}
+
+// notifyGroup records a notification about a group.
+func notifyGroup(ctx context.Context, tx pgx.Tx, to int64, kind ruche.NotificationKind, from, groupID int64) error {
+	if to == from {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO notifications (account_id, kind, from_id, group_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, to, kind, from, groupID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelNotifications, to)
+	return err
+}
+
+// RemoveMembership ends accountID's standing in the group. Their notifications about
+// the group's posts go too: from now on they may see none of them.
+func (s *Store) RemoveMembership(ctx context.Context, groupID, accountID int64) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2`, groupID, accountID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM notifications WHERE account_id = $2 AND post_id IN (SELECT id FROM posts WHERE group_id = $1)`,
+			groupID, accountID)
+		return err
+	})
+}
+
+// Members lists memberships in state, owners and moderators first.
+func (s *Store) Members(ctx context.Context, groupID int64, state ruche.MembershipState) ([]ruche.GroupMembership, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
+			m.role, m.state, m.created_at
+		FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.state = $2
+		ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, lower(a.username)`, groupID, state)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.GroupMembership, error) {
+		var m ruche.GroupMembership
+		err := row.Scan(&m.ID, &m.Username, &m.DisplayName, &m.Presence.Emoji, &m.Presence.Text, &m.Presence.ExpiresAt,
+			&m.Role, &m.State, &m.Since)
+		return m, err
+	})
+}
+
+// Membership returns accountID's standing (zero when none).
+func (s *Store) Membership(ctx context.Context, groupID, accountID int64) (ruche.GroupMembership, error) {
+	var m ruche.GroupMembership
+	err := s.pool.QueryRow(ctx, `SELECT role, state, created_at FROM group_members WHERE group_id = $1 AND account_id = $2`,
+		groupID, accountID).Scan(&m.Role, &m.State, &m.Since)
+	if err == pgx.ErrNoRows {
+		return ruche.GroupMembership{}, nil
+	}
+	return m, err
+}
+
+// CountOwners counts the group's owners.
+func (s *Store) CountOwners(ctx context.Context, groupID int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM group_members WHERE group_id = $1 AND state = 'member' AND role = 'owner'`,
+		groupID).Scan(&n)
+	return n, err
+}

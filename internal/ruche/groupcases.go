@@ -1,0 +1,277 @@
+package ruche
+
+import (
+	"context"
+	"strings"
+)
+
+// Groups is the use-case layer for groups: who may know of a group, join it, and run
+// it. Posts in groups go through Posts and the visibility gate like any other post.
+type Groups struct {
+	Store interface {
+		GroupStore
+		AccountByUsername(ctx context.Context, viewer Viewer, username string) (Author, error)
+	}
+}
+
+// mayKnow reports whether u may know that g exists. Secret groups exist only for
+// their members and invitees; guests know only the groups they are part of; company
+// admins know every group.
+func mayKnow(u User, g Group) bool {
+	switch {
+	case u.Role == RoleAdmin, g.ViewerState == StateMember, g.ViewerState == StateInvited:
+		return true
+	case u.Role == RoleGuest:
+		return false
+	}
+	return g.Kind != GroupSecret
+}
+
+// manages reports whether u may run g: its owners and moderators, and company admins.
+func manages(u User, g Group) bool { return u.Role == RoleAdmin || g.Moderated() }
+
+// Get returns the group with handle, or not-found when u may not know it exists.
+func (gs *Groups) Get(ctx context.Context, u User, handle string) (Group, error) {
+	g, err := gs.Store.Group(ctx, ViewerOf(u), strings.ToLower(strings.TrimPrefix(handle, "@")))
+	if err != nil {
+		return Group{}, groupNotFound(err)
+	}
+	if !mayKnow(u, g) {
+		return Group{}, errGroupNotFound
+	}
+	return g, nil
+}
+
+// List returns the groups u may know of.
+func (gs *Groups) List(ctx context.Context, u User) ([]Group, error) {
+	all, err := gs.Store.Groups(ctx, ViewerOf(u))
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, g := range all {
+		if mayKnow(u, g) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// Create makes a group with u as its owner. Guests do not create groups.
+func (gs *Groups) Create(ctx context.Context, u User, handle string, f GroupFields) (Group, error) {
+	if u.Role == RoleGuest {
+		return Group{}, Errorf(CodeForbidden, "error.forbidden")
+	}
+	handle = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(handle, "@")))
+	if !handleRE.MatchString(handle) {
+		return Group{}, Errorf(CodeInvalid, "error.handle_invalid")
+	}
+	if err := f.validate(); err != nil {
+		return Group{}, err
+	}
+	if _, err := gs.Store.CreateGroup(ctx, u.ID, handle, f); err != nil {
+		if ErrorCode(err) == CodeConflict {
+			return Group{}, Errorf(CodeConflict, "error.handle_taken")
+		}
+		return Group{}, err
+	}
+	return gs.Get(ctx, u, handle)
+}
+
+// Update changes a group's name, description and kind.
+func (gs *Groups) Update(ctx context.Context, u User, handle string, f GroupFields) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	return gs.Store.UpdateGroup(ctx, g.ID, f)
+}
+
+// managed returns the group if u may run it: not-found if u may not know of it,
+// forbidden if u may know of it but not run it.
+func (gs *Groups) managed(ctx context.Context, u User, handle string) (Group, error) {
+	g, err := gs.Get(ctx, u, handle)
+	if err != nil {
+		return Group{}, err
+	}
+	if !manages(u, g) {
+		return Group{}, Errorf(CodeForbidden, "error.group_not_moderator")
+	}
+	return g, nil
+}
+
+// Join makes u a member of an open group, asks to join a closed one, or accepts an
+// invitation.
+func (gs *Groups) Join(ctx context.Context, u User, handle string) (MembershipState, error) {
+	g, err := gs.Get(ctx, u, handle)
+	if err != nil {
+		return StateNone, err
+	}
+	switch {
+	case g.ViewerState == StateMember || g.ViewerState == StateRequested:
+		return g.ViewerState, nil
+	case g.ViewerState == StateInvited, g.Kind == GroupOpen:
+		return StateMember, gs.Store.SetMembership(ctx, g.ID, u.ID, StateMember, GroupMember, "", 0)
+	case g.Kind == GroupClosed:
+		return StateRequested, gs.Store.SetMembership(ctx, g.ID, u.ID, StateRequested, GroupMember, NotifyGroupRequest, u.ID)
+	}
+	return StateNone, Errorf(CodeForbidden, "error.group_invitation_only")
+}
+
+// Leave ends u's membership (or request, or invitation). The last owner must hand
+// the group over first.
+func (gs *Groups) Leave(ctx context.Context, u User, handle string) error {
+	g, err := gs.Get(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	if g.IsMember() && g.ViewerRole == GroupOwner {
+		if err := gs.keepAnOwner(ctx, g.ID); err != nil {
+			return err
+		}
+	}
+	return gs.Store.RemoveMembership(ctx, g.ID, u.ID)
+}
+
+func (gs *Groups) keepAnOwner(ctx context.Context, groupID int64) error {
+	n, err := gs.Store.CountOwners(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return Errorf(CodeInvalid, "error.group_last_owner")
+	}
+	return nil
+}
+
+// target returns the account and standing of username in g, as seen by manager u.
+func (gs *Groups) target(ctx context.Context, u User, g Group, username string) (Author, GroupMembership, error) {
+	a, err := gs.Store.AccountByUsername(ctx, ViewerOf(u), strings.ToLower(strings.TrimPrefix(username, "@")))
+	if err != nil {
+		return Author{}, GroupMembership{}, notFoundAs(err, "error.member_not_found")
+	}
+	m, err := gs.Store.Membership(ctx, g.ID, a.ID)
+	return a, m, err
+}
+
+// Invite invites someone (a member of the company or a guest) into the group; one who
+// asked to join becomes a member at once.
+func (gs *Groups) Invite(ctx context.Context, u User, handle, username string) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	a, m, err := gs.target(ctx, u, g, username)
+	if err != nil {
+		return err
+	}
+	switch m.State {
+	case StateMember, StateInvited:
+		return nil
+	case StateRequested:
+		return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID)
+	}
+	return gs.Store.SetMembership(ctx, g.ID, a.ID, StateInvited, GroupMember, NotifyGroupInvite, u.ID)
+}
+
+// Approve lets in someone who asked to join.
+func (gs *Groups) Approve(ctx context.Context, u User, handle, username string) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	a, m, err := gs.target(ctx, u, g, username)
+	if err != nil {
+		return err
+	}
+	if m.State != StateRequested {
+		return Errorf(CodeInvalid, "error.group_no_request")
+	}
+	return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID)
+}
+
+// Reject turns down a request to join.
+func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	a, m, err := gs.target(ctx, u, g, username)
+	if err != nil {
+		return err
+	}
+	if m.State != StateRequested {
+		return Errorf(CodeInvalid, "error.group_no_request")
+	}
+	return gs.Store.RemoveMembership(ctx, g.ID, a.ID)
+}
+
+// Remove takes someone out of the group; from then on they see none of its posts, past
+// or future. Only owners (and company admins) remove owners or moderators, and the last
+// owner stays.
+func (gs *Groups) Remove(ctx context.Context, u User, handle, username string) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	a, m, err := gs.target(ctx, u, g, username)
+	if err != nil {
+		return err
+	}
+	if m.State == StateMember && m.Role.Moderates() && g.ViewerRole != GroupOwner && u.Role != RoleAdmin {
+		return Errorf(CodeForbidden, "error.group_owner_only")
+	}
+	if m.State == StateMember && m.Role == GroupOwner {
+		if err := gs.keepAnOwner(ctx, g.ID); err != nil {
+			return err
+		}
+	}
+	return gs.Store.RemoveMembership(ctx, g.ID, a.ID)
+}
+
+// SetRole appoints a member owner, moderator or plain member. Moderators appoint
+// moderators; only owners (and company admins) make or unmake owners.
+func (gs *Groups) SetRole(ctx context.Context, u User, handle, username string, role GroupRole) error {
+	if !role.Valid() {
+		return Errorf(CodeInvalid, "error.group_role_invalid")
+	}
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	a, m, err := gs.target(ctx, u, g, username)
+	if err != nil {
+		return err
+	}
+	if m.State != StateMember {
+		return Errorf(CodeInvalid, "error.group_not_a_member")
+	}
+	if (role == GroupOwner || m.Role == GroupOwner) && g.ViewerRole != GroupOwner && u.Role != RoleAdmin {
+		return Errorf(CodeForbidden, "error.group_owner_only")
+	}
+	if m.Role == GroupOwner && role != GroupOwner {
+		if err := gs.keepAnOwner(ctx, g.ID); err != nil {
+			return err
+		}
+	}
+	return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, role, "", 0)
+}
+
+// Members lists a group's members (and, for its managers, pending requests).
+func (gs *Groups) Members(ctx context.Context, u User, handle string, state MembershipState) ([]GroupMembership, error) {
+	g, err := gs.Get(ctx, u, handle)
+	if err != nil {
+		return nil, err
+	}
+	// Who belongs to a closed or secret group is for its members to know.
+	if state == StateMember && !g.IsMember() && g.Kind != GroupOpen && u.Role != RoleAdmin {
+		return nil, Errorf(CodeForbidden, "error.group_members_only")
+	}
+	if state != StateMember && !manages(u, g) {
+		return nil, Errorf(CodeForbidden, "error.group_not_moderator")
+	}
+	return gs.Store.Members(ctx, g.ID, state)
+}

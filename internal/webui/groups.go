@@ -1,0 +1,172 @@
+package webui
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+type groupsData struct {
+	Groups []ruche.Group
+	Form   ruche.GroupFields
+	Handle string
+	Kinds  []ruche.GroupKind
+}
+
+var groupKinds = []ruche.GroupKind{ruche.GroupOpen, ruche.GroupClosed, ruche.GroupSecret}
+
+// GroupList is the group directory: open and closed groups, and the secret ones the
+// member belongs to.
+func (ui *UI) GroupList(w http.ResponseWriter, r *http.Request) error {
+	return ui.groupList(w, r, http.StatusOK, groupsData{Form: ruche.GroupFields{Kind: ruche.GroupOpen}}, "")
+}
+
+func (ui *UI) groupList(w http.ResponseWriter, r *http.Request, status int, d groupsData, errMsg string) error {
+	gs, err := ui.Groups.List(r.Context(), *viewer(r))
+	if err != nil {
+		return err
+	}
+	d.Groups, d.Kinds = gs, groupKinds
+	ui.render(w, r, status, "groups", "groups.title", d, errMsg)
+	return nil
+}
+
+// CreateGroup makes a group with the member as its owner.
+func (ui *UI) CreateGroup(w http.ResponseWriter, r *http.Request) error {
+	d := groupsData{Handle: r.PostFormValue("handle"), Form: ruche.GroupFields{
+		Name: r.PostFormValue("name"), Description: r.PostFormValue("description"), Kind: ruche.GroupKind(r.PostFormValue("kind"))}}
+	g, err := ui.Groups.Create(r.Context(), *viewer(r), d.Handle, d.Form)
+	if code := ruche.ErrorCode(err); code == ruche.CodeInvalid || code == ruche.CodeConflict {
+		return ui.groupList(w, r, status(code), d, ui.message(r, err))
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/groups/"+url.PathEscape(g.Handle), http.StatusSeeOther)
+	return nil
+}
+
+type groupData struct {
+	Group    ruche.Group
+	Members  []ruche.GroupMembership
+	Requests []ruche.GroupMembership
+	Invited  []ruche.GroupMembership
+	Posts    []ruche.Post
+	Older    string
+	Compose  *composeData
+	Live     *ruche.Stream
+	Kinds    []ruche.GroupKind
+	Roles    []ruche.GroupRole
+	CanRead  bool
+}
+
+// Group is a group's page: about, membership buttons, stream, members and, for its
+// moderators, the requests and invitations.
+func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
+	ctx, u := r.Context(), *viewer(r)
+	g, err := ui.Groups.Get(ctx, u, r.PathValue("handle"))
+	if err != nil {
+		return err
+	}
+	d := groupData{Group: g, Kinds: groupKinds, Roles: []ruche.GroupRole{ruche.GroupOwner, ruche.GroupModerator, ruche.GroupMember}}
+	d.CanRead = g.IsMember() || u.Role == ruche.RoleAdmin
+	if d.CanRead {
+		pg := pageParam(r)
+		s := ruche.Stream{Kind: ruche.StreamGroup, AccountID: g.ID}
+		if d.Posts, err = ui.Posts.Timeline(ctx, u, s, pg); err != nil {
+			return err
+		}
+		d.Older = olderLink(r, d.Posts, pg.Limit)
+		if pg.MaxID == 0 {
+			d.Live = &s
+		}
+	}
+	if g.IsMember() {
+		d.Compose = newCompose("/groups/" + url.PathEscape(g.Handle))
+		d.Compose.Group = g.Handle
+	}
+	if d.Members, err = ui.Groups.Members(ctx, u, g.Handle, ruche.StateMember); err != nil && ruche.ErrorCode(err) != ruche.CodeForbidden {
+		return err
+	}
+	if g.Moderated() || u.Role == ruche.RoleAdmin {
+		if d.Requests, err = ui.Groups.Members(ctx, u, g.Handle, ruche.StateRequested); err != nil {
+			return err
+		}
+		if d.Invited, err = ui.Groups.Members(ctx, u, g.Handle, ruche.StateInvited); err != nil {
+			return err
+		}
+	}
+	ui.render(w, r, http.StatusOK, "group", "groups.title", d, "")
+	return nil
+}
+
+// groupBack returns to the group's page with a flash.
+func groupBack(w http.ResponseWriter, r *http.Request, handle, done string) error {
+	http.Redirect(w, r, "/groups/"+url.PathEscape(handle)+"?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// JoinGroup joins, asks to join, or accepts an invitation.
+func (ui *UI) JoinGroup(w http.ResponseWriter, r *http.Request) error {
+	h := r.PathValue("handle")
+	state, err := ui.Groups.Join(r.Context(), *viewer(r), h)
+	if err != nil {
+		return err
+	}
+	if state == ruche.StateRequested {
+		return groupBack(w, r, h, "group_requested")
+	}
+	return groupBack(w, r, h, "group_joined")
+}
+
+// LeaveGroup leaves (or withdraws a request, or declines an invitation).
+func (ui *UI) LeaveGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := ui.Groups.Leave(r.Context(), *viewer(r), r.PathValue("handle")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/groups?done=group_left", http.StatusSeeOther)
+	return nil
+}
+
+// InviteToGroup invites a person by username.
+func (ui *UI) InviteToGroup(w http.ResponseWriter, r *http.Request) error {
+	h := r.PathValue("handle")
+	if err := ui.Groups.Invite(r.Context(), *viewer(r), h, r.PostFormValue("username")); err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "group_invited")
+}
+
+// EditGroup saves the group's name, description and kind.
+func (ui *UI) EditGroup(w http.ResponseWriter, r *http.Request) error {
+	h := r.PathValue("handle")
+	f := ruche.GroupFields{Name: r.PostFormValue("name"), Description: r.PostFormValue("description"), Kind: ruche.GroupKind(r.PostFormValue("kind"))}
+	if err := ui.Groups.Update(r.Context(), *viewer(r), h, f); err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "saved")
+}
+
+// GroupMember applies a moderator's decision about one person: approve, reject,
+// remove, or a role.
+func (ui *UI) GroupMember(w http.ResponseWriter, r *http.Request) error {
+	ctx, u, h, who := r.Context(), *viewer(r), r.PathValue("handle"), r.PathValue("username")
+	var err error
+	switch a := r.PathValue("action"); a {
+	case "approve":
+		err = ui.Groups.Approve(ctx, u, h, who)
+	case "reject":
+		err = ui.Groups.Reject(ctx, u, h, who)
+	case "remove":
+		err = ui.Groups.Remove(ctx, u, h, who)
+	case "role":
+		err = ui.Groups.SetRole(ctx, u, h, who, ruche.GroupRole(r.PostFormValue("role")))
+	default:
+		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
+	}
+	if err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "saved")
+}
