@@ -125,7 +125,7 @@ func TestEveryRouteIsPrivateUnlessDeclared(t *testing.T) {
 	b := newBrowser(t, base)
 	for _, rt := range routes {
 		method, pattern, _ := strings.Cut(rt, " ")
-		path := strings.NewReplacer("{token}", "x", "{id}", "1", "{username}", "ana", "{tag}", "x", "{action}", "like", "*", "v1/x").Replace(pattern)
+		path := strings.NewReplacer("{token}", "x", "{id}", "1", "{username}", "ana", "{tag}", "x", "{handle}", "ops", "{action}", "like", "*", "v1/x").Replace(pattern)
 		if _, ok := public[rt]; ok {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ruche-hive/ruche/internal/csrf"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -62,16 +63,17 @@ func SessionToken(r *http.Request, secure bool) string {
 }
 
 // Identify puts the request's user, when it has a valid session, in the context. It
-// never refuses a request: Require does. The session cookie authenticates browser
-// routes only; /api/ will take bearer tokens, so a page on another site cannot ride
-// on the cookie to call the API.
+// never refuses a request: Require does.
 //
 // When the session cannot be checked (the database is down), the request gets
 // unavailable rather than being treated as anonymous, which would sign everyone out.
 func Identify(a Authenticator, secure bool, unavailable http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !IsAPI(r) {
+			// The session cookie authenticates pages, and Ruche's own JSON API when the
+			// request also proves it comes from this site's scripts (CSRF header); the
+			// client API will take bearer tokens only.
+			if !IsAPI(r) || (strings.HasPrefix(r.URL.Path, "/api/ruche/") && csrf.HeaderMatches(r, secure)) {
 				if token := SessionToken(r, secure); token != "" {
 					u, err := a.Authenticate(r.Context(), token)
 					switch {

@@ -27,14 +27,28 @@ func Token(ctx context.Context) string {
 	return t
 }
 
-// Middleware checks unsafe requests (anything but GET, HEAD, OPTIONS) and calls deny
-// when they fail. secure selects the __Host- cookie, which a sibling subdomain cannot
-// overwrite, and the Secure flag.
-func Middleware(secure bool, deny http.Handler) func(http.Handler) http.Handler {
-	name := "ruche_csrf"
+// cookieName is the token's cookie: with the __Host- prefix under https, which a
+// sibling subdomain cannot overwrite.
+func cookieName(secure bool) string {
 	if secure {
-		name = "__Host-ruche_csrf"
+		return "__Host-ruche_csrf"
 	}
+	return "ruche_csrf"
+}
+
+// HeaderMatches reports whether the request carries the token in HeaderName and it is
+// the one in its cookie: proof that a script of this site sent it. The JSON API takes
+// a session cookie only with this proof, for reads too.
+func HeaderMatches(r *http.Request, secure bool) bool {
+	c, err := r.Cookie(cookieName(secure))
+	sent := r.Header.Get(HeaderName)
+	return err == nil && sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(c.Value)) == 1
+}
+
+// Middleware checks unsafe requests (anything but GET, HEAD, OPTIONS) and calls deny
+// when they fail. secure selects the __Host- cookie and the Secure flag.
+func Middleware(secure bool, deny http.Handler) func(http.Handler) http.Handler {
+	name := cookieName(secure)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(deny)
 	return func(next http.Handler) http.Handler {

@@ -22,6 +22,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/rucheapi"
 	"github.com/ruche-hive/ruche/internal/webui"
 )
 
@@ -44,6 +45,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	ui     *webui.UI
+	api    *rucheapi.API
 	router chi.Router
 }
 
@@ -53,7 +55,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, ui: ui}
+	s := &Server{opts: o, ui: ui, api: &rucheapi.API{Groups: o.Groups, Posts: o.Posts, Catalog: o.Catalog, Log: o.Log}}
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure),
 		clientaddr.Middleware(o.TrustedProxies),
@@ -70,8 +72,9 @@ func New(o Options) (*Server, error) {
 		for _, rt := range s.privateRoutes() {
 			r.Method(rt.Method, rt.Pattern, rt.Handler)
 		}
-		// The client API arrives with a later issue; until then every /api/ address is
-		// private and unknown.
+		r.Route("/api/ruche/v1", s.api.Routes)
+		// The client API arrives with a later issue; until then every other /api/
+		// address is private and unknown.
 		r.Handle("/api/*", http.HandlerFunc(s.notFound))
 	})
 	s.router = r

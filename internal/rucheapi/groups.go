@@ -1,0 +1,133 @@
+package rucheapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+type groupFields struct {
+	Handle      string `json:"handle"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Kind        string `json:"kind"`
+}
+
+func (f groupFields) domain() ruche.GroupFields {
+	return ruche.GroupFields{Name: f.Name, Description: f.Description, Kind: ruche.GroupKind(f.Kind)}
+}
+
+func (a *API) listGroups(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	gs, err := a.Groups.List(r.Context(), u)
+	out := make([]group, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, groupJSON(g))
+	}
+	return out, err
+}
+
+func (a *API) createGroup(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	var f groupFields
+	if err := decode(r, &f); err != nil {
+		return nil, err
+	}
+	g, err := a.Groups.Create(r.Context(), u, f.Handle, f.domain())
+	return groupJSON(g), err
+}
+
+func (a *API) getGroup(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	g, err := a.Groups.Get(r.Context(), u, r.PathValue("handle"))
+	return groupJSON(g), err
+}
+
+func (a *API) updateGroup(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	var f groupFields
+	if err := decode(r, &f); err != nil {
+		return nil, err
+	}
+	if err := a.Groups.Update(r.Context(), u, r.PathValue("handle"), f.domain()); err != nil {
+		return nil, err
+	}
+	return a.getGroup(w, r, u)
+}
+
+func (a *API) join(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	if _, err := a.Groups.Join(r.Context(), u, r.PathValue("handle")); err != nil {
+		return nil, err
+	}
+	return a.getGroup(w, r, u)
+}
+
+func (a *API) leave(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	return struct{}{}, a.Groups.Leave(r.Context(), u, r.PathValue("handle"))
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	var body struct {
+		Username string `json:"username"`
+	}
+	if err := decode(r, &body); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.Groups.Invite(r.Context(), u, r.PathValue("handle"), body.Username)
+}
+
+func (a *API) members(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	state := ruche.MembershipState(r.URL.Query().Get("state"))
+	if state == ruche.StateNone {
+		state = ruche.StateMember
+	}
+	if state != ruche.StateMember && state != ruche.StateRequested && state != ruche.StateInvited {
+		return nil, ruche.Errorf(ruche.CodeInvalid, "error.group_state_invalid")
+	}
+	ms, err := a.Groups.Members(r.Context(), u, r.PathValue("handle"), state)
+	out := make([]member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, member{ID: strconv.FormatInt(m.ID, 10), Username: m.Username, DisplayName: m.DisplayName,
+			Role: string(m.Role), State: string(m.State), Since: iso(m.Since)})
+	}
+	return out, err
+}
+
+func (a *API) decide(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	ctx, h, who := r.Context(), r.PathValue("handle"), r.PathValue("username")
+	switch r.PathValue("action") {
+	case "approve":
+		return struct{}{}, a.Groups.Approve(ctx, u, h, who)
+	case "reject":
+		return struct{}{}, a.Groups.Reject(ctx, u, h, who)
+	case "remove":
+		return struct{}{}, a.Groups.Remove(ctx, u, h, who)
+	}
+	return nil, ruche.Errorf(ruche.CodeNotFound, "error.not_found")
+}
+
+func (a *API) setRole(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	var body struct {
+		Role string `json:"role"`
+	}
+	if err := decode(r, &body); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.Groups.SetRole(r.Context(), u, r.PathValue("handle"), r.PathValue("username"), ruche.GroupRole(body.Role))
+}
+
+// posts returns a page of the group's posts, newest first (max_id pages back), for its
+// members and company admins.
+func (a *API) posts(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	g, err := a.Groups.Get(r.Context(), u, r.PathValue("handle"))
+	if err != nil {
+		return nil, err
+	}
+	if !g.IsMember() && u.Role != ruche.RoleAdmin {
+		return nil, ruche.Errorf(ruche.CodeForbidden, "error.group_members_only")
+	}
+	max, _ := strconv.ParseInt(r.URL.Query().Get("max_id"), 10, 64)
+	ps, err := a.Posts.Timeline(r.Context(), u, ruche.Stream{Kind: ruche.StreamGroup, AccountID: g.ID}, ruche.Page{MaxID: max})
+	out := make([]post, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, postJSON(p))
+	}
+	return out, err
+}
