@@ -78,6 +78,12 @@ func TestGroups(t *testing.T) {
 	want(t, nina.get("/groups/design"), 200, "Leave")
 	want(t, nina.submit("/groups/design", "/groups/design/members/olga/remove", url.Values{}), 403, "")
 
+	// The group's owner moderates its posts; a plain member does not.
+	wantRedirect(t, gus.submit("/groups/ops", "/posts", url.Values{"source": {"oops, wrong group"}, "group": {"ops"}, "back": {"/groups/ops"}}), "/groups/ops")
+	oops := firstPostID(t, owner.get("/groups/ops"))
+	want(t, mia.submit("/groups/ops", "/posts/"+oops+"/delete", url.Values{}), 403, "")
+	wantRedirect(t, owner.submit("/groups/ops", "/posts/"+oops+"/delete", url.Values{}), "/?done=deleted")
+
 	// Removal takes effect at once, on past posts too.
 	wantRedirect(t, owner.submit("/groups/ops", "/groups/ops/members/mia/remove", url.Values{}), "/groups/ops")
 	want(t, mia.get("/posts/"+id), 404, "")

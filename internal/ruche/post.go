@@ -52,27 +52,28 @@ type Event struct {
 
 // Post is a post or a boost as one viewer sees it.
 type Post struct {
-	ID                  int64
-	Author              Author
-	Visibility          Visibility
-	InReplyToID         int64
-	InReplyToAccountID  int64
-	Source              string
-	HTML                string // rendered and sanitized at write time
-	SpoilerText         string // content warning: the text is hidden behind it
-	Event               *Event
-	CreatedAt           time.Time
-	EditedAt            *time.Time
-	Mentions            []Author
-	Tags                []string
-	Likes, Boosts       int
-	Replies             int
-	Liked, Boosted      bool // by the viewer
-	Bookmarked          bool
-	Group               *GroupRef // set on a group post
-	Reblog              *Post     // set on a boost: the boosted post
-	ViewerMayBoost      bool
-	ViewerMayEditDelete bool
+	ID                 int64
+	Author             Author
+	Visibility         Visibility
+	InReplyToID        int64
+	InReplyToAccountID int64
+	Source             string
+	HTML               string // rendered and sanitized at write time
+	SpoilerText        string // content warning: the text is hidden behind it
+	Event              *Event
+	CreatedAt          time.Time
+	EditedAt           *time.Time
+	Mentions           []Author
+	Tags               []string
+	Likes, Boosts      int
+	Replies            int
+	Liked, Boosted     bool // by the viewer
+	Bookmarked         bool
+	Group              *GroupRef // set on a group post
+	Reblog             *Post     // set on a boost: the boosted post
+	// ViewerModeratesGroup: the viewer is an owner or moderator of the post's group,
+	// and so may delete it.
+	ViewerModeratesGroup bool
 }
 
 // GroupRef names the group a post belongs to.

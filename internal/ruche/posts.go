@@ -295,7 +295,14 @@ func (ps *Posts) Delete(ctx context.Context, u User, id int64) error {
 		return errPostNotFound // a boost is undone with Unboost
 	}
 	if !f.Relation.Author && !v.IsModerator() {
-		return Errorf(CodeForbidden, "error.delete_not_yours")
+		// A group's owners and moderators moderate its posts.
+		m, err := ps.Store.Membership(ctx, f.GroupID, u.ID)
+		if err != nil {
+			return err
+		}
+		if f.GroupID == 0 || m.State != StateMember || !m.Role.Moderates() {
+			return Errorf(CodeForbidden, "error.delete_not_yours")
+		}
 	}
 	return ps.Store.DeletePost(ctx, id)
 }

@@ -11,6 +11,8 @@ import (
 type PostStore interface {
 	// Group returns a group with the viewer's standing in it (see GroupStore).
 	Group(ctx context.Context, viewer Viewer, handle string) (Group, error)
+	// Membership returns accountID's standing in the group (see GroupStore).
+	Membership(ctx context.Context, groupID, accountID int64) (GroupMembership, error)
 	// AccountByUsername returns a local person's author card; ErrNotFound if none, or
 	// if viewer is a guest who has no conversation with it (guests may not discover
 	// who works at the company).
