@@ -22,6 +22,12 @@ func TestGroups(t *testing.T) {
 	create("lunch", "open")
 	want(t, owner.submit("/groups", "/groups", url.Values{"name": {"X"}, "handle": {"mia"}, "kind": {"open"}}), 409, "already taken")
 
+	// An open group's @handle links to it; /@handle leads there.
+	wantRedirect(t, owner.submit("/", "/posts", url.Values{"source": {"Join @lunch today"}, "back": {"/"}}), "/")
+	want(t, nina.get("/company"), 200, `href="http://localhost/groups/lunch"`)
+	wantRedirect(t, nina.get("/@lunch"), "/groups/lunch")
+	want(t, nina.get("/@ops"), 404, "")
+
 	// A secret group does not exist for non-members: the same answer as for nothing.
 	missing := nina.get("/groups/nothing_here")
 	secret := nina.get("/groups/ops")
@@ -77,6 +83,18 @@ func TestGroups(t *testing.T) {
 	wantRedirect(t, owner.submit("/groups/design", "/groups/design/members/nina/approve", url.Values{}), "/groups/design")
 	want(t, nina.get("/groups/design"), 200, "Leave")
 	want(t, nina.submit("/groups/design", "/groups/design/members/olga/remove", url.Values{}), 403, "")
+
+	// Pins and notifications of new posts.
+	wantRedirect(t, owner.submit("/groups/ops", "/posts/"+id+"/pin", url.Values{"back": {"/groups/ops"}}), "/groups/ops")
+	want(t, gus.get("/groups/ops"), 200, "Pinned posts")
+	want(t, mia.submit("/groups/ops", "/posts/"+id+"/unpin", url.Values{}), 403, "")
+	wantRedirect(t, mia.submit("/groups/ops", "/groups/ops/notify", url.Values{"on": {"1"}}), "/groups/ops")
+	wantRedirect(t, gus.submit("/groups/ops", "/posts", url.Values{"source": {"new runbook step"}, "group": {"ops"}, "back": {"/groups/ops"}}), "/groups/ops")
+	want(t, mia.get("/notifications"), 200, "posted in")
+	wantRedirect(t, owner.submit("/groups/ops", "/posts/"+id+"/unpin", url.Values{"back": {"/groups/ops"}}), "/groups/ops")
+	if strings.Contains(owner.get("/groups/ops").body, "Pinned posts") {
+		t.Error("unpinned post still pinned")
+	}
 
 	// The group's owner moderates its posts; a plain member does not.
 	wantRedirect(t, gus.submit("/groups/ops", "/posts", url.Values{"source": {"oops, wrong group"}, "group": {"ops"}, "back": {"/groups/ops"}}), "/groups/ops")

@@ -31,14 +31,14 @@ func (s *Store) CreateGroup(ctx context.Context, ownerID int64, handle string, f
 
 const groupSelect = `SELECT a.id, a.username, a.display_name, g.description, g.kind, a.created_at,
 	(SELECT count(*) FROM group_members c WHERE c.group_id = g.account_id AND c.state = 'member'),
-	coalesce(m.role, ''), coalesce(m.state, '')
+	coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false)
 FROM groups g JOIN accounts a ON a.id = g.account_id
 LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1 `
 
 func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
 	var g ruche.Group
 	var members int64
-	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState)
+	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify)
 	g.Members = int(members)
 	if g.ViewerState != ruche.StateMember {
 		g.ViewerRole = ""
@@ -169,4 +169,38 @@ func (s *Store) CountOwners(ctx context.Context, groupID int64) (int, error) {
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM group_members WHERE group_id = $1 AND state = 'member' AND role = 'owner'`,
 		groupID).Scan(&n)
 	return n, err
+}
+
+// SetGroupNotify turns a member's notifications of new posts in the group on or off.
+func (s *Store) SetGroupNotify(ctx context.Context, groupID, accountID int64, on bool) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE group_members SET notify = $3 WHERE group_id = $1 AND account_id = $2 AND state = 'member'`,
+		groupID, accountID, on)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ruche.ErrNotFound
+	}
+	return err
+}
+
+// SetPinned pins or unpins a post of the group; a post of another group is not found.
+func (s *Store) SetPinned(ctx context.Context, groupID, postID int64, pinned bool) error {
+	if !pinned {
+		_, err := s.pool.Exec(ctx, `DELETE FROM group_pins WHERE group_id = $1 AND post_id = $2`, groupID, postID)
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO group_pins (group_id, post_id) SELECT $1, id FROM posts WHERE id = $2 AND group_id = $1
+		ON CONFLICT DO NOTHING`, groupID, postID)
+	if err == nil && tag.RowsAffected() == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM group_pins WHERE group_id = $1 AND post_id = $2)`, groupID, postID).Scan(&exists); err != nil || exists {
+			return err
+		}
+		return ruche.ErrNotFound
+	}
+	return err
+}
+
+// Pinned returns the group's pinned posts as the viewer sees them, latest pin first.
+func (s *Store) Pinned(ctx context.Context, v ruche.Viewer, groupID int64) ([]ruche.Post, error) {
+	return s.queryPosts(ctx, v, `WHERE p.id IN (SELECT post_id FROM group_pins WHERE group_id = $3) AND `+gate("p", 1, 2)+
+		` ORDER BY (SELECT pinned_at FROM group_pins WHERE group_id = $3 AND post_id = p.id) DESC LIMIT 10`, groupID)
 }

@@ -81,6 +81,16 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 				return err
 			}
 		}
+		if d.GroupID != 0 && d.InReplyToID == 0 {
+			// Members who asked to hear of every new post in the group.
+			if _, err := tx.Exec(ctx, `WITH n AS (INSERT INTO notifications (account_id, kind, from_id, post_id, group_id)
+					SELECT account_id, 'group_post', $2, $3, $1 FROM group_members
+					WHERE group_id = $1 AND state = 'member' AND notify AND account_id <> $2
+					ON CONFLICT DO NOTHING RETURNING account_id)
+				SELECT pg_notify($4, account_id::text) FROM n`, d.GroupID, d.AuthorID, id, channelNotifications); err != nil {
+				return err
+			}
+		}
 		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelPosts, id)
 		return err
 	})

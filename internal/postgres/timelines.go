@@ -33,7 +33,8 @@ const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.pre
 	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND ` + "%s" + `),
 	coalesce(p.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, ''),
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_members gd WHERE gd.group_id = p.group_id AND gd.account_id = $1
-		AND gd.state = 'member' AND gd.role IN ('owner', 'moderator'))
+		AND gd.state = 'member' AND gd.role IN ('owner', 'moderator')),
+	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_pins gp WHERE gp.group_id = p.group_id AND gp.post_id = p.id)
 FROM posts p JOIN accounts a ON a.id = p.account_id LEFT JOIN accounts ga ON ga.id = p.group_id `
 
 // selectPosts returns postSelect with the reply-count gate filled in for viewer $1,
@@ -55,7 +56,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
-		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &p.ViewerModeratesGroup)
+		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &p.ViewerModeratesGroup, &p.Pinned)
 	if err != nil {
 		return p, err
 	}

@@ -275,3 +275,32 @@ func (gs *Groups) Members(ctx context.Context, u User, handle string, state Memb
 	}
 	return gs.Store.Members(ctx, g.ID, state)
 }
+
+// SetNotify turns u's notifications of every new post in the group on or off.
+func (gs *Groups) SetNotify(ctx context.Context, u User, handle string, on bool) error {
+	g, err := gs.Get(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	if !g.IsMember() {
+		return Errorf(CodeForbidden, "error.group_members_only")
+	}
+	return gs.Store.SetGroupNotify(ctx, g.ID, u.ID, on)
+}
+
+// SetPinned pins or unpins a post of the group (its owners and moderators).
+func (gs *Groups) SetPinned(ctx context.Context, u User, handle string, postID int64, pinned bool) error {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return err
+	}
+	if err := gs.Store.SetPinned(ctx, g.ID, postID, pinned); err != nil {
+		return notFoundAs(err, "error.post_not_found")
+	}
+	return nil
+}
+
+// Pinned returns the group's pinned posts, for those who may read it.
+func (gs *Groups) Pinned(ctx context.Context, u User, g Group) ([]Post, error) {
+	return gs.Store.Pinned(ctx, ViewerOf(u), g.ID)
+}

@@ -51,15 +51,16 @@ const (
 
 // Group is a group as one viewer sees it.
 type Group struct {
-	ID          int64 // its account id: a group is an actor that can be mentioned
-	Handle      string
-	Name        string
-	Description string
-	Kind        GroupKind
-	CreatedAt   time.Time
-	Members     int
-	ViewerRole  GroupRole       // "" unless the viewer is a member
-	ViewerState MembershipState // the viewer's standing
+	ID           int64 // its account id: a group is an actor that can be mentioned
+	Handle       string
+	Name         string
+	Description  string
+	Kind         GroupKind
+	CreatedAt    time.Time
+	Members      int
+	ViewerRole   GroupRole       // "" unless the viewer is a member
+	ViewerState  MembershipState // the viewer's standing
+	ViewerNotify bool            // the viewer hears of every new post
 }
 
 // IsMember reports whether the viewer is a member.
@@ -133,4 +134,10 @@ type GroupStore interface {
 	Membership(ctx context.Context, groupID, accountID int64) (GroupMembership, error)
 	// CountOwners counts the owners who are members.
 	CountOwners(ctx context.Context, groupID int64) (int, error)
+	// SetGroupNotify turns a member's notifications of new posts on or off.
+	SetGroupNotify(ctx context.Context, groupID, accountID int64, on bool) error
+	// SetPinned pins or unpins one of the group's posts; ErrNotFound for another's.
+	SetPinned(ctx context.Context, groupID, postID int64, pinned bool) error
+	// Pinned returns the group's pinned posts, through the gate.
+	Pinned(ctx context.Context, viewer Viewer, groupID int64) ([]Post, error)
 }

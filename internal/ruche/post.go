@@ -74,6 +74,7 @@ type Post struct {
 	// ViewerModeratesGroup: the viewer is an owner or moderator of the post's group,
 	// and so may delete it.
 	ViewerModeratesGroup bool
+	Pinned               bool // pinned in its group
 }
 
 // GroupRef names the group a post belongs to.

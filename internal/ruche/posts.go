@@ -62,10 +62,17 @@ func (ps *Posts) render(ctx context.Context, v Viewer, src string) (richtext.Ren
 	r := richtext.Render(src, richtext.Options{
 		Mention: func(username string) (string, bool) {
 			a, err := ps.Store.AccountByUsername(ctx, v, username)
-			if err != nil {
-				if !errors.Is(err, ErrNotFound) {
-					lookupErr = err
+			if errors.Is(err, ErrNotFound) {
+				// A group's @handle links to the group, unless the group is secret: the
+				// rendered post is the same for every reader.
+				g, gerr := ps.Store.Group(ctx, v, username)
+				if gerr == nil && g.Kind != GroupSecret && v.Role != RoleGuest {
+					return ps.BaseURL + "/groups/" + g.Handle, true
 				}
+				return "", false
+			}
+			if err != nil {
+				lookupErr = err
 				return "", false
 			}
 			ids[a.Username] = a.ID

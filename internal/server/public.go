@@ -53,6 +53,7 @@ func (s *Server) privateRoutes() []route {
 		{Method: "POST", Pattern: "/groups/{handle}/join", Handler: ui.H(ui.JoinGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/leave", Handler: ui.H(ui.LeaveGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/invite", Handler: ui.H(ui.InviteToGroup)},
+		{Method: "POST", Pattern: "/groups/{handle}/notify", Handler: ui.H(ui.NotifyGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/edit", Handler: ui.H(ui.EditGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/members/{username}/{action}", Handler: ui.H(ui.GroupMember)},
 		{Method: "GET", Pattern: "/notifications", Handler: ui.H(ui.Notifications)},

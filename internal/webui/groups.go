@@ -56,6 +56,7 @@ type groupData struct {
 	Older    string
 	Compose  *composeData
 	Live     *ruche.Stream
+	Pinned   []ruche.Post
 	Kinds    []ruche.GroupKind
 	Roles    []ruche.GroupRole
 	CanRead  bool
@@ -80,6 +81,9 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 		d.Older = olderLink(r, d.Posts, pg.Limit)
 		if pg.MaxID == 0 {
 			d.Live = &s
+			if d.Pinned, err = ui.Groups.Pinned(ctx, u, g); err != nil {
+				return err
+			}
 		}
 	}
 	if g.IsMember() {
@@ -166,6 +170,15 @@ func (ui *UI) GroupMember(w http.ResponseWriter, r *http.Request) error {
 		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
 	}
 	if err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "saved")
+}
+
+// NotifyGroup turns notifications of every new post in the group on or off.
+func (ui *UI) NotifyGroup(w http.ResponseWriter, r *http.Request) error {
+	h := r.PathValue("handle")
+	if err := ui.Groups.SetNotify(r.Context(), *viewer(r), h, r.PostFormValue("on") == "1"); err != nil {
 		return err
 	}
 	return groupBack(w, r, h, "saved")

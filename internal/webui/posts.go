@@ -102,6 +102,13 @@ func (ui *UI) Bookmarks(w http.ResponseWriter, r *http.Request) error {
 // Profile is a member's page and posts.
 func (ui *UI) Profile(w http.ResponseWriter, r *http.Request) error {
 	p, err := ui.Posts.Profile(r.Context(), *viewer(r), r.PathValue("username"))
+	if ruche.ErrorCode(err) == ruche.CodeNotFound {
+		// @handle may name a group: its page is under /groups (if one may know of it).
+		if g, gerr := ui.Groups.Get(r.Context(), *viewer(r), r.PathValue("username")); gerr == nil {
+			http.Redirect(w, r, "/groups/"+url.PathEscape(g.Handle), http.StatusFound)
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -324,6 +331,14 @@ func (ui *UI) Act(w http.ResponseWriter, r *http.Request) error {
 		err = ui.Posts.SetBookmarked(ctx, u, id, true)
 	case "unbookmark":
 		err = ui.Posts.SetBookmarked(ctx, u, id, false)
+	case "pin", "unpin":
+		var p ruche.Post
+		if p, err = ui.Posts.Post(ctx, u, id); err == nil {
+			if p.Group == nil {
+				return ruche.Errorf(ruche.CodeNotFound, "error.post_not_found")
+			}
+			err = ui.Groups.SetPinned(ctx, u, p.Group.Handle, id, r.PathValue("action") == "pin")
+		}
 	case "delete":
 		if err = ui.Posts.Delete(ctx, u, id); err == nil {
 			http.Redirect(w, r, "/?done=deleted", http.StatusSeeOther)
