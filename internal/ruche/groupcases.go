@@ -147,24 +147,25 @@ func (gs *Groups) keepAnOwner(ctx context.Context, groupID int64) error {
 	return nil
 }
 
-// target returns the account and standing of username in g, as seen by manager u.
-func (gs *Groups) target(ctx context.Context, u User, g Group, username string) (Author, GroupMembership, error) {
+// decision loads what a manager's decision about someone needs: the group, which u
+// must run, and the person with their standing in it.
+func (gs *Groups) decision(ctx context.Context, u User, handle, username string) (Group, Author, GroupMembership, error) {
+	g, err := gs.managed(ctx, u, handle)
+	if err != nil {
+		return Group{}, Author{}, GroupMembership{}, err
+	}
 	a, err := gs.Store.AccountByUsername(ctx, ViewerOf(u), strings.ToLower(strings.TrimPrefix(username, "@")))
 	if err != nil {
-		return Author{}, GroupMembership{}, notFoundAs(err, "error.member_not_found")
+		return Group{}, Author{}, GroupMembership{}, notFoundAs(err, "error.member_not_found")
 	}
 	m, err := gs.Store.Membership(ctx, g.ID, a.ID)
-	return a, m, err
+	return g, a, m, err
 }
 
 // Invite invites someone (a member of the company or a guest) into the group; one who
 // asked to join becomes a member at once.
 func (gs *Groups) Invite(ctx context.Context, u User, handle, username string) error {
-	g, err := gs.managed(ctx, u, handle)
-	if err != nil {
-		return err
-	}
-	a, m, err := gs.target(ctx, u, g, username)
+	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
 	}
@@ -179,11 +180,7 @@ func (gs *Groups) Invite(ctx context.Context, u User, handle, username string) e
 
 // Approve lets in someone who asked to join.
 func (gs *Groups) Approve(ctx context.Context, u User, handle, username string) error {
-	g, err := gs.managed(ctx, u, handle)
-	if err != nil {
-		return err
-	}
-	a, m, err := gs.target(ctx, u, g, username)
+	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
 	}
@@ -195,11 +192,7 @@ func (gs *Groups) Approve(ctx context.Context, u User, handle, username string) 
 
 // Reject turns down a request to join.
 func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) error {
-	g, err := gs.managed(ctx, u, handle)
-	if err != nil {
-		return err
-	}
-	a, m, err := gs.target(ctx, u, g, username)
+	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
 	}
@@ -213,11 +206,7 @@ func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) e
 // or future. Only owners (and company admins) remove owners or moderators, and the last
 // owner stays.
 func (gs *Groups) Remove(ctx context.Context, u User, handle, username string) error {
-	g, err := gs.managed(ctx, u, handle)
-	if err != nil {
-		return err
-	}
-	a, m, err := gs.target(ctx, u, g, username)
+	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
 	}
@@ -238,11 +227,7 @@ func (gs *Groups) SetRole(ctx context.Context, u User, handle, username string, 
 	if !role.Valid() {
 		return Errorf(CodeInvalid, "error.group_role_invalid")
 	}
-	g, err := gs.managed(ctx, u, handle)
-	if err != nil {
-		return err
-	}
-	a, m, err := gs.target(ctx, u, g, username)
+	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
 	}
