@@ -1,4 +1,5 @@
--- Pinned posts of groups, and members who asked to hear of every new post in a group.
+-- Pinned posts of groups, members who asked to hear of every new post in a group, and
+-- the notification of a rejected request.
 
 ALTER TABLE group_members ADD COLUMN notify boolean NOT NULL DEFAULT false;
 
@@ -11,4 +12,4 @@ CREATE TABLE group_pins (
 
 ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check
-  CHECK (kind IN ('mention', 'reply', 'like', 'boost', 'follow', 'group_request', 'group_approved', 'group_invite', 'group_post'));
+  CHECK (kind IN ('mention', 'reply', 'like', 'boost', 'follow', 'group_request', 'group_approved', 'group_invite', 'group_post', 'group_rejected'));

@@ -83,6 +83,11 @@ func TestGroups(t *testing.T) {
 	wantRedirect(t, owner.submit("/groups/design", "/groups/design/members/nina/approve", url.Values{}), "/groups/design")
 	want(t, nina.get("/groups/design"), 200, "Leave")
 	want(t, nina.submit("/groups/design", "/groups/design/members/olga/remove", url.Values{}), 403, "")
+	// A rejected request is told.
+	wantRedirect(t, mia.submit("/groups/design", "/groups/design/join", url.Values{}), "/groups/design?done=group_requested")
+	wantRedirect(t, owner.submit("/groups/design", "/groups/design/members/mia/reject", url.Values{}), "/groups/design")
+	want(t, mia.get("/notifications"), 200, "turned down your request")
+	want(t, mia.get("/groups"), 200, "My groups")
 
 	// Pins and notifications of new posts.
 	wantRedirect(t, owner.submit("/groups/ops", "/posts/"+id+"/pin", url.Values{"back": {"/groups/ops"}}), "/groups/ops")

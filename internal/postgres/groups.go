@@ -204,3 +204,14 @@ func (s *Store) Pinned(ctx context.Context, v ruche.Viewer, groupID int64) ([]ru
 	return s.queryPosts(ctx, v, `WHERE p.id IN (SELECT post_id FROM group_pins WHERE group_id = $3) AND `+gate("p", 1, 2)+
 		` ORDER BY (SELECT pinned_at FROM group_pins WHERE group_id = $3 AND post_id = p.id) DESC LIMIT 10`, groupID)
 }
+
+// RejectRequest deletes a request to join and notifies the person turned down.
+func (s *Store) RejectRequest(ctx context.Context, groupID, accountID, from int64) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2 AND state = 'requested'`, groupID, accountID)
+		if err != nil || tag.RowsAffected() == 0 {
+			return firstErr(err, ruche.ErrNotFound)
+		}
+		return notifyGroup(ctx, tx, accountID, ruche.NotifyGroupRejected, from, groupID)
+	})
+}

@@ -199,7 +199,7 @@ func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) e
 	if m.State != StateRequested {
 		return Errorf(CodeInvalid, "error.group_no_request")
 	}
-	return gs.Store.RemoveMembership(ctx, g.ID, a.ID)
+	return gs.Store.RejectRequest(ctx, g.ID, a.ID, u.ID)
 }
 
 // Remove takes someone out of the group; from then on they see none of its posts, past

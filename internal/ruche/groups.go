@@ -136,6 +136,8 @@ type GroupStore interface {
 	CountOwners(ctx context.Context, groupID int64) (int, error)
 	// SetGroupNotify turns a member's notifications of new posts on or off.
 	SetGroupNotify(ctx context.Context, groupID, accountID int64, on bool) error
+	// RejectRequest turns down accountID's request to join and tells them.
+	RejectRequest(ctx context.Context, groupID, accountID, from int64) error
 	// SetPinned pins or unpins one of the group's posts; ErrNotFound for another's.
 	SetPinned(ctx context.Context, groupID, postID int64, pinned bool) error
 	// Pinned returns the group's pinned posts, through the gate.

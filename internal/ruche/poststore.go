@@ -143,6 +143,7 @@ const (
 	NotifyGroupRequest  NotificationKind = "group_request"  // to moderators: someone asks to join
 	NotifyGroupApproved NotificationKind = "group_approved" // to the person let in
 	NotifyGroupInvite   NotificationKind = "group_invite"   // to the person invited
+	NotifyGroupRejected NotificationKind = "group_rejected" // to the person turned down
 	NotifyGroupPost     NotificationKind = "group_post"     // to members who asked: a new post in the group
 )
 
