@@ -20,17 +20,21 @@ const seedPassword = "ruche-seed-password"
 // runSeed fills an empty database with a made-up hive (ruche dev seed), on the same
 // database as serve. It refuses a database that has any account.
 func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var users, posts int
+	var users, groups, posts int
 	var rnd uint64
 	var password string
 	cfg, _, err := loadConfig("dev seed", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&users, "users", 1000, "members to make up")
+		fs.IntVar(&groups, "groups", -1, "groups to make up (default: one per 20 members)")
 		fs.IntVar(&posts, "posts", 50000, "posts to make up (boosts come on top, about 4%)")
 		fs.Uint64Var(&rnd, "seed", 1, "random seed: the same seed makes the same hive")
 		fs.StringVar(&password, "password", seedPassword, "every member's password")
 	})
 	if err != nil {
 		return err
+	}
+	if groups < 0 {
+		groups = seed.DefaultGroups(users)
 	}
 	began := time.Now()
 	db, _, err := openForOperator(ctx, cfg, stderr)
@@ -47,9 +51,9 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "making up %d members and %d posts (seed %d)…\n", users, posts, rnd)
+	fmt.Fprintf(stdout, "making up %d members, %d groups and %d posts (seed %d)…\n", users, groups, posts, rnd)
 	t := time.Now()
-	plan, err := seed.Generate(seed.Options{Users: users, Posts: posts, Seed: rnd, BaseURL: cfg.BaseURL(), PasswordHash: hash})
+	plan, err := seed.Generate(seed.Options{Users: users, Groups: groups, Posts: posts, Seed: rnd, BaseURL: cfg.BaseURL(), PasswordHash: hash})
 	if err != nil {
 		return err
 	}
@@ -68,8 +72,9 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-// runBench measures how long building the home and company streams takes for members
-// drawn at random (ruche dev bench), through the same use case as the web UI.
+// runBench measures how long building the home, company and group streams takes for
+// members drawn at random (ruche dev bench), through the same use case as the web UI;
+// for the group stream, one of the member's groups at random.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var o seed.BenchOptions
 	cfg, _, err := loadConfig("dev bench", args, getenv, stderr, func(fs *flag.FlagSet) {
@@ -96,10 +101,17 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			users = append(users, u)
 		}
 	}
+	if o.Groups, err = db.store.BenchMemberships(ctx); err != nil {
+		return err
+	}
+	kinds := []ruche.StreamKind{ruche.StreamHome, ruche.StreamCompany, ruche.StreamGroup}
+	if len(o.Groups) == 0 {
+		kinds = kinds[:2] // a hive seeded without groups
+	}
 	posts := &ruche.Posts{Store: db.store, BaseURL: cfg.BaseURL()}
-	fmt.Fprintf(stdout, "%d members; %d requests per stream after %d warm-up, %d at a time; %d CPUs\n",
-		len(users), o.Requests, o.Warmup, o.Concurrency, runtime.NumCPU())
-	for _, kind := range []ruche.StreamKind{ruche.StreamHome, ruche.StreamCompany} {
+	fmt.Fprintf(stdout, "%d members (%d in groups); %d requests per stream after %d warm-up, %d at a time; %d CPUs\n",
+		len(users), len(o.Groups), o.Requests, o.Warmup, o.Concurrency, runtime.NumCPU())
+	for _, kind := range kinds {
 		res, err := seed.Bench(ctx, posts, users, kind, o)
 		if err != nil {
 			return err

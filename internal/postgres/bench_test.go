@@ -13,8 +13,8 @@ import (
 )
 
 // benchStore is the database at RUCHE_BENCH_URL, seeded beforehand with ruche dev seed
-// (say 10,000 members and 1,000,000 posts), or else a small hive seeded here: enough
-// to run the benchmark, not to measure at size.
+// (say 10,000 members, 500 groups and 1,000,000 posts), or else a small hive seeded
+// here: enough to run the benchmark, not to measure at size.
 func benchStore(b *testing.B) *postgres.Store {
 	b.Helper()
 	ctx := context.Background()
@@ -27,7 +27,7 @@ func benchStore(b *testing.B) *postgres.Store {
 		return s
 	}
 	s := testdb.NewStore(b)
-	plan, err := seed.Generate(seed.Options{Users: 500, Posts: 20000, Seed: 1, BaseURL: "http://localhost", PasswordHash: "x"})
+	plan, err := seed.Generate(seed.Options{Users: 500, Groups: seed.DefaultGroups(500), Posts: 20000, Seed: 1, BaseURL: "http://localhost", PasswordHash: "x"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,9 +37,10 @@ func benchStore(b *testing.B) *postgres.Store {
 	return s
 }
 
-// BenchmarkStreams builds the first page (20 posts) of the home and company streams,
-// through ruche.Posts as the web UI does, each time for a member drawn at random, and
-// reports the latency's percentiles. At size:
+// BenchmarkStreams builds the first page (20 posts) of the home, company and group
+// streams, through ruche.Posts as the web UI does, each time for a member drawn at
+// random (for a group, one of their groups at random), and reports the latency's
+// percentiles. At size:
 //
 //	RUCHE_BENCH_URL=postgres://… go test -run '^$' -bench Streams -benchtime 2000x ./internal/postgres
 func BenchmarkStreams(b *testing.B) {
@@ -49,14 +50,18 @@ func BenchmarkStreams(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	groups, err := s.BenchMemberships(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
 	posts := &ruche.Posts{Store: s}
-	for _, kind := range []ruche.StreamKind{ruche.StreamHome, ruche.StreamCompany} {
+	for _, kind := range []ruche.StreamKind{ruche.StreamHome, ruche.StreamCompany, ruche.StreamGroup} {
 		b.Run(string(kind), func(b *testing.B) {
-			if _, err := seed.Bench(ctx, posts, users, kind, seed.BenchOptions{Requests: 100, Seed: 2}); err != nil {
+			if _, err := seed.Bench(ctx, posts, users, kind, seed.BenchOptions{Requests: 100, Seed: 2, Groups: groups}); err != nil {
 				b.Fatal(err) // warm up
 			}
 			b.ResetTimer()
-			res, err := seed.Bench(ctx, posts, users, kind, seed.BenchOptions{Requests: b.N, Seed: uint64(b.N)})
+			res, err := seed.Bench(ctx, posts, users, kind, seed.BenchOptions{Requests: b.N, Seed: uint64(b.N), Groups: groups})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -19,6 +19,8 @@ import (
 type SeedPlan struct {
 	PasswordHash  string // every seeded user's (one argon2id hash, computed once)
 	Accounts      []SeedAccount
+	Groups        []SeedGroup
+	Members       []SeedMember // memberships, join requests and invitations
 	Follows       []SeedFollow
 	Tags          []SeedTag
 	Posts         []SeedPost // originals and boosts
@@ -38,6 +40,25 @@ type SeedAccount struct {
 	CreatedAt                           time.Time
 }
 
+// SeedGroup is a group: an accounts row of kind 'group' (Handle is its username)
+// and its groups row.
+type SeedGroup struct {
+	ID                        int64
+	Handle, Name, Description string
+	Kind                      ruche.GroupKind
+	CreatedBy                 int64
+	CreatedAt                 time.Time
+}
+
+// SeedMember is AccountID's standing in GroupID since At: a member with a role, or a
+// pending request or invitation (role member).
+type SeedMember struct {
+	GroupID, AccountID int64
+	State              ruche.MembershipState
+	Role               ruche.GroupRole
+	At                 time.Time
+}
+
 // SeedFollow is Follower following Followee since At.
 type SeedFollow struct {
 	Follower, Followee int64
@@ -51,11 +72,13 @@ type SeedTag struct {
 }
 
 // SeedPost is a post, or a boost when ReblogOfID is set (then it carries its
-// original's visibility and no text, as Store.Boost writes it). Zero ids mean none.
+// original's visibility and no text, as Store.Boost writes it). A group post has
+// visibility group and its GroupID. Zero ids mean none.
 type SeedPost struct {
 	ID, AccountID                               int64
 	Visibility                                  ruche.Visibility
 	InReplyToID, InReplyToAccountID, ReblogOfID int64
+	GroupID                                     int64
 	Source, HTML, SpoilerText                   string
 	Event                                       *ruche.Event
 	CreatedAt                                   time.Time
@@ -70,13 +93,14 @@ type SeedLike struct {
 	At                time.Time
 }
 
-// SeedNotification is a notification; PostID 0 for a follow.
+// SeedNotification is a notification; PostID 0 for a follow, GroupID set for a join
+// request or an invitation.
 type SeedNotification struct {
-	ID, AccountID  int64
-	Kind           ruche.NotificationKind
-	FromID, PostID int64
-	At             time.Time
-	Read           bool
+	ID, AccountID           int64
+	Kind                    ruche.NotificationKind
+	FromID, PostID, GroupID int64
+	At                      time.Time
+	Read                    bool
 }
 
 // ErrNotEmpty is Seed's refusal: it only fills a database that has no account yet,
@@ -185,15 +209,27 @@ type seedTable struct {
 // seedTables lists the COPYs in an order that satisfies the foreign keys.
 func seedTables(p *SeedPlan) []seedTable {
 	return []seedTable{
-		{"accounts", []string{"id", "username", "display_name", "job_title", "department", "location", "bio",
-			"presence_emoji", "presence_text", "presence_expires_at", "created_at"}, len(p.Accounts), func(i int) ([]any, error) {
+		{"accounts", []string{"id", "kind", "username", "display_name", "job_title", "department", "location", "bio",
+			"presence_emoji", "presence_text", "presence_expires_at", "created_at"}, len(p.Accounts) + len(p.Groups), func(i int) ([]any, error) {
+			if i >= len(p.Accounts) {
+				g := &p.Groups[i-len(p.Accounts)]
+				return []any{g.ID, "group", g.Handle, g.Name, "", "", "", "", "", "", nil, g.CreatedAt}, nil
+			}
 			a := &p.Accounts[i]
-			return []any{a.ID, a.Username, a.DisplayName, a.JobTitle, a.Department, a.Location, a.Bio,
+			return []any{a.ID, "person", a.Username, a.DisplayName, a.JobTitle, a.Department, a.Location, a.Bio,
 				a.Presence.Emoji, a.Presence.Text, a.Presence.ExpiresAt, a.CreatedAt}, nil
 		}},
 		{"users", []string{"account_id", "email", "password_hash", "role", "created_at"}, len(p.Accounts), func(i int) ([]any, error) {
 			a := &p.Accounts[i]
 			return []any{a.ID, a.Email, p.PasswordHash, string(a.Role), a.CreatedAt}, nil
+		}},
+		{"groups", []string{"account_id", "description", "kind", "created_by"}, len(p.Groups), func(i int) ([]any, error) {
+			g := &p.Groups[i]
+			return []any{g.ID, g.Description, string(g.Kind), nullID(g.CreatedBy)}, nil
+		}},
+		{"group_members", []string{"group_id", "account_id", "state", "role", "created_at"}, len(p.Members), func(i int) ([]any, error) {
+			m := &p.Members[i]
+			return []any{m.GroupID, m.AccountID, string(m.State), string(m.Role), m.At}, nil
 		}},
 		{"follows", []string{"follower_id", "followee_id", "created_at"}, len(p.Follows), func(i int) ([]any, error) {
 			f := &p.Follows[i]
@@ -203,7 +239,7 @@ func seedTables(p *SeedPlan) []seedTable {
 			return []any{p.Tags[i].ID, p.Tags[i].Name}, nil
 		}},
 		{"posts", []string{"id", "account_id", "visibility", "in_reply_to_id", "in_reply_to_account_id", "reblog_of_id",
-			"source", "html", "spoiler_text", "event_title", "event_start", "event_end", "event_place", "created_at"},
+			"source", "html", "spoiler_text", "event_title", "event_start", "event_end", "event_place", "group_id", "created_at"},
 			len(p.Posts), func(i int) ([]any, error) {
 				q := &p.Posts[i]
 				var title, place *string
@@ -212,7 +248,7 @@ func seedTables(p *SeedPlan) []seedTable {
 					title, place, start, end = &e.Title, &e.Place, &e.Start, e.End
 				}
 				return []any{q.ID, q.AccountID, string(q.Visibility), nullID(q.InReplyToID), nullID(q.InReplyToAccountID),
-					nullID(q.ReblogOfID), q.Source, q.HTML, q.SpoilerText, title, start, end, place, q.CreatedAt}, nil
+					nullID(q.ReblogOfID), q.Source, q.HTML, q.SpoilerText, title, start, end, place, nullID(q.GroupID), q.CreatedAt}, nil
 			}},
 		{"post_tags", []string{"post_id", "tag_id"}, len(p.PostTags), func(i int) ([]any, error) {
 			return []any{p.PostTags[i].A, p.PostTags[i].B}, nil
@@ -224,14 +260,32 @@ func seedTables(p *SeedPlan) []seedTable {
 			l := &p.Likes[i]
 			return []any{l.PostID, l.AccountID, l.At}, nil
 		}},
-		{"notifications", []string{"id", "account_id", "kind", "from_id", "post_id", "created_at", "read_at"},
+		{"notifications", []string{"id", "account_id", "kind", "from_id", "post_id", "group_id", "created_at", "read_at"},
 			len(p.Notifications), func(i int) ([]any, error) {
 				n := &p.Notifications[i]
 				var read *time.Time
 				if n.Read {
 					read = &n.At
 				}
-				return []any{n.ID, n.AccountID, string(n.Kind), n.FromID, nullID(n.PostID), n.At, read}, nil
+				return []any{n.ID, n.AccountID, string(n.Kind), n.FromID, nullID(n.PostID), nullID(n.GroupID), n.At, read}, nil
 			}},
 	}
+}
+
+// BenchMemberships returns, for every account that is a member of some group, the
+// groups it belongs to: ruche dev bench draws group streams from them. Errors: the
+// database's.
+func (s *Store) BenchMemberships(ctx context.Context) (map[int64][]int64, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT account_id, group_id FROM group_members WHERE state = 'member' ORDER BY account_id, group_id`)
+	pairs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (p [2]int64, err error) {
+		return p, row.Scan(&p[0], &p[1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	groups := map[int64][]int64{}
+	for _, p := range pairs {
+		groups[p[0]] = append(groups[p[0]], p[1])
+	}
+	return groups, nil
 }

@@ -209,7 +209,9 @@ const homeFanIn = 64
 // homeIDs selects the ids of a home page for viewer $1 (role $2): own posts, followed
 // people's, direct posts addressed to the viewer (a conversation is read where one
 // reads, not only in notifications) and posts in the viewer's groups, gated, within
-// the page's bounds, in order, at most limit.
+// the page's bounds, in order, at most limit. A post may come from two branches (a
+// followed person's post in one of the viewer's groups); DISTINCT keeps it from taking
+// two places on the page.
 //
 // The best plan depends on how many people the viewer follows, which the planner
 // cannot know. For someone who follows many, reading all posts newest first and
@@ -223,7 +225,7 @@ const homeFanIn = 64
 // viewer may not see take no place on the page; the third needs none (a direct post
 // is visible to whom it mentions), and the caller gates the page again anyway.
 func homeIDs(within func(column string) string, order string, limit int) string {
-	return fmt.Sprintf(`p.id IN (SELECT h.id FROM (
+	return fmt.Sprintf(`p.id IN (SELECT DISTINCT h.id FROM (
 	(SELECT q.id FROM posts q WHERE %[1]s
 		AND (q.account_id = $1 OR q.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))
 		AND %[2]s AND %[3]s ORDER BY q.id %[4]s LIMIT %[5]d)

@@ -24,6 +24,10 @@ type BenchOptions struct {
 	Concurrency int    // requests in flight at once
 	Warmup      int    // requests made first and not measured
 	Seed        uint64 // which members are drawn
+
+	// Groups lists each member's groups by account id (postgres.Store.BenchMemberships),
+	// for the group stream: a member of some group, then one of their groups, at random.
+	Groups map[int64][]int64
 }
 
 // BenchResult is the latency of building one stream's first page (20 posts).
@@ -42,24 +46,41 @@ func (r BenchResult) String() string {
 		float64(r.Posts)/float64(max(r.Requests, 1)))
 }
 
+// request is one page to build: whose, and of which stream.
+type request struct {
+	viewer ruche.User
+	stream ruche.Stream
+}
+
 // Bench builds the first page of stream kind for members drawn at random, a different
 // one for each request (so nothing can be cached per viewer), and reports the latency.
-// It fails on the first error.
+// For the group stream, the member is drawn among those in some group (o.Groups), and
+// the group among theirs. It fails on the first error.
 func Bench(ctx context.Context, tl Timelines, users []ruche.User, kind ruche.StreamKind, o BenchOptions) (BenchResult, error) {
+	if kind == ruche.StreamGroup {
+		users = slices.DeleteFunc(slices.Clone(users), func(u ruche.User) bool { return len(o.Groups[u.ID]) == 0 })
+		if len(users) == 0 {
+			return BenchResult{}, errors.New("bench: no member belongs to a group (seed the database with groups: ruche dev seed --groups N)")
+		}
+	}
 	if len(users) == 0 {
 		return BenchResult{}, errors.New("bench: no members (seed the database first: ruche dev seed)")
 	}
 	o.Concurrency = max(o.Concurrency, 1)
 	r := rand.New(rand.NewPCG(o.Seed, uint64(len(kind))))
-	viewers := make([]ruche.User, o.Warmup+o.Requests)
-	for i := range viewers {
-		viewers[i] = users[r.IntN(len(users))]
+	reqs := make([]request, o.Warmup+o.Requests)
+	for i := range reqs {
+		u := users[r.IntN(len(users))]
+		reqs[i] = request{viewer: u, stream: ruche.Stream{Kind: kind}}
+		if kind == ruche.StreamGroup {
+			reqs[i].stream.AccountID = pick(r, o.Groups[u.ID])
+		}
 	}
-	if _, _, err := run(ctx, tl, viewers[:o.Warmup], kind, o.Concurrency); err != nil {
+	if _, _, err := run(ctx, tl, reqs[:o.Warmup], o.Concurrency); err != nil {
 		return BenchResult{}, err
 	}
 	start := time.Now()
-	took, posts, err := run(ctx, tl, viewers[o.Warmup:], kind, o.Concurrency)
+	took, posts, err := run(ctx, tl, reqs[o.Warmup:], o.Concurrency)
 	if err != nil {
 		return BenchResult{}, err
 	}
@@ -78,10 +99,10 @@ func Bench(ctx context.Context, tl Timelines, users []ruche.User, kind ruche.Str
 	return res, nil
 }
 
-// run makes one request per viewer with so many at once and returns each latency.
-func run(ctx context.Context, tl Timelines, viewers []ruche.User, kind ruche.StreamKind, concurrency int) ([]time.Duration, int, error) {
-	took := make([]time.Duration, len(viewers))
-	counts := make([]int, len(viewers))
+// run makes the requests with so many at once and returns each latency.
+func run(ctx context.Context, tl Timelines, reqs []request, concurrency int) ([]time.Duration, int, error) {
+	took := make([]time.Duration, len(reqs))
+	counts := make([]int, len(reqs))
 	errs := make([]error, concurrency)
 	var next int
 	var mu sync.Mutex
@@ -93,14 +114,15 @@ func run(ctx context.Context, tl Timelines, viewers []ruche.User, kind ruche.Str
 				i := next
 				next++
 				mu.Unlock()
-				if i >= len(viewers) || ctx.Err() != nil {
+				if i >= len(reqs) || ctx.Err() != nil {
 					return
 				}
+				q := reqs[i]
 				t := time.Now()
-				posts, err := tl.Timeline(ctx, viewers[i], ruche.Stream{Kind: kind}, ruche.Page{Limit: 20})
+				posts, err := tl.Timeline(ctx, q.viewer, q.stream, ruche.Page{Limit: 20})
 				took[i], counts[i] = time.Since(t), len(posts)
 				if err != nil {
-					errs[w] = fmt.Errorf("bench: %s stream of @%s: %w", kind, viewers[i].Username, err)
+					errs[w] = fmt.Errorf("bench: %s stream %d of @%s: %w", q.stream.Kind, q.stream.AccountID, q.viewer.Username, err)
 					return
 				}
 			}

@@ -22,6 +22,7 @@ type person struct {
 	id       int64
 	username string
 	guest    bool
+	admin    bool
 	dept     int // index in departments; -1 for guests
 }
 
@@ -56,7 +57,7 @@ func (g *gen) makePeople() {
 		p := person{dept: deptPick.pick(g.r)}
 		switch {
 		case i == 0:
-			a.Role, p.dept = ruche.RoleAdmin, slices.IndexFunc(departments, func(d department) bool { return d.name == "IT" })
+			a.Role, p.admin, p.dept = ruche.RoleAdmin, true, slices.IndexFunc(departments, func(d department) bool { return d.name == "IT" })
 		case n >= 50 && i%100 == 7:
 			a.Role = ruche.RoleModerator
 		case n >= 50 && i%100 == 42:
@@ -114,6 +115,7 @@ func (g *gen) makePeople() {
 		g.plan.Accounts[c.i].ID, g.plan.Accounts[c.i].CreatedAt = id, c.at
 	}
 	g.popular, g.posting, g.staff = newWeighted(popularity), newWeighted(posting), newWeighted(staff)
+	g.postingW = posting
 }
 
 // makeFollows gives each person a number of followees (log-normal, median 30, so a

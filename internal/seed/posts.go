@@ -15,6 +15,7 @@ import (
 // draft is a post about to be written.
 type draft struct {
 	author    int
+	group     int32 // 1 + index in g.groups; 0: not a group post
 	vis       ruche.Visibility
 	kind      textKind
 	parent    int   // index in g.posts, -1 for none
@@ -25,8 +26,11 @@ type draft struct {
 	spoiler   string
 }
 
-// original writes a post that answers nothing.
+// original writes a post that answers nothing: a quarter of them in a group.
 func (g *gen) original(i int, at time.Time) error {
+	if len(g.groups) > 0 && g.r.Float64() < groupShare {
+		return g.groupOriginal(i, at)
+	}
 	d := draft{author: g.posting.pick(g.r), parent: -1}
 	d.vis = g.visibility()
 	if g.people[d.author].guest {
@@ -66,9 +70,30 @@ func (g *gen) original(i int, at time.Time) error {
 	return g.write(i, at, d)
 }
 
+// groupOriginal writes a post in a group, the busier groups more often, by one of its
+// members (those who post more, more often), naming other members only.
+func (g *gen) groupOriginal(i int, at time.Time) error {
+	k := g.groupPick.pick(g.r)
+	gr := &g.groups[k]
+	d := draft{author: int(gr.members[gr.posting.pick(g.r)]), group: int32(k + 1), vis: ruche.VisGroup, kind: kindGroup, parent: -1}
+	if g.r.IntN(1000) < 5 {
+		d.kind, d.event = kindEvent, g.event(at)
+	}
+	if g.r.IntN(100) < 20 {
+		d.named = min(1+g.r.IntN(2), len(gr.members)-1)
+	}
+	if g.r.IntN(100) < 35 {
+		d.tags = 1 + min(2, int(g.r.ExpFloat64()*0.6))
+	}
+	if g.r.IntN(100) < 1 {
+		d.spoiler = pick(g.r, spoilers)
+	}
+	return g.write(i, at, d)
+}
+
 // reply answers a recent post as someone who may: the people it mentions, the
-// author's followers, or anyone when it is company-wide. It is as narrow as its parent
-// or narrower, and addresses the parent's author and, in a private conversation,
+// author's followers, or anyone when it is company-wide; in a group, its members only.
+// It is as narrow as its parent or narrower (in a group, it stays there), and addresses the parent's author and, in a private conversation,
 // everyone else in it. It reports false when no fitting parent came up.
 func (g *gen) reply(i int, at time.Time) (bool, error) {
 	for range 4 {
@@ -82,19 +107,24 @@ func (g *gen) reply(i int, at time.Time) (bool, error) {
 		case x < 15:
 		case x < 40 && len(p.mentions) > 0:
 			author = int(pick(g.r, p.mentions))
+		case p.group > 0: // only members answer in a group
+			gr := &g.groups[p.group-1]
+			author = int(gr.members[gr.posting.pick(g.r)])
 		case x < 75 && len(g.followers[p.author]) > 0:
 			author = int(pick(g.r, g.followers[p.author]))
 		default:
 			author = g.staff.pick(g.r)
 		}
-		if !ruche.CanDo(ruche.ActReply, p.vis, g.relation(author, j)) {
+		if !ruche.CanDo(ruche.ActReply, p.vis, g.relation(author, j)) || p.group > 0 && !g.isMember(author, p.group) {
 			continue
 		}
-		d := draft{author: author, parent: j, kind: kindReply, vis: p.vis}
-		if g.r.IntN(100) < 10 {
+		// A reply in a group stays in the group; elsewhere it may be narrower than its
+		// parent, and a guest's is direct.
+		d := draft{author: author, parent: j, kind: kindReply, vis: p.vis, group: p.group}
+		if p.group == 0 && g.r.IntN(100) < 10 {
 			d.vis = ruche.NarrowerOf(g.visibility(), p.vis)
 		}
-		if g.people[author].guest {
+		if p.group == 0 && g.people[author].guest {
 			d.vis = ruche.VisDirect
 		}
 		if int(p.author) != author {
@@ -111,6 +141,9 @@ func (g *gen) reply(i int, at time.Time) (bool, error) {
 		}
 		if !private && g.r.IntN(100) < 10 {
 			d.named = 1
+			if p.group > 0 && len(g.groups[p.group-1].members) < 2+len(d.addressed) {
+				d.named = 0 // nobody left in the group to name
+			}
 		}
 		if g.r.IntN(100) < 10 {
 			d.tags = 1
@@ -156,12 +189,15 @@ func (g *gen) event(at time.Time) *ruche.Event {
 // notifications they cause.
 func (g *gen) write(i int, at time.Time, d draft) error {
 	templates := textsByKind[d.kind]
-	var ti int
+	ti := -1
 	for range 20 { // a template that names as many people as wanted, or fewer
-		ti = g.r.IntN(len(templates))
-		if strings.Count(templates[ti], "{m") <= d.named {
+		if t := g.r.IntN(len(templates)); strings.Count(templates[t], "{m") <= d.named {
+			ti = t
 			break
 		}
+	}
+	if ti < 0 { // every kind has templates that name nobody
+		ti = slices.IndexFunc(templates, func(t string) bool { return !strings.Contains(t, "{m") })
 	}
 	c, err := g.texts.template(d.kind, ti, len(d.addressed), d.tags)
 	if err != nil {
@@ -176,8 +212,10 @@ func (g *gen) write(i int, at time.Time, d draft) error {
 	}
 	for _, slot := range c.mentions {
 		if slot == slotM1 || slot == slotM2 {
-			m := g.colleague(d.author, people)
-			if m < 0 {
+			var m int
+			if d.group > 0 {
+				m = g.groupColleague(d.group, d.author, people) // found: named fits the group
+			} else if m = g.colleague(d.author, people); m < 0 {
 				m = g.staff.pick(g.r) // a template that must name someone
 				for m == d.author || slices.Contains(people, m) {
 					m = (m + 1) % len(g.people)
@@ -212,12 +250,15 @@ func (g *gen) write(i int, at time.Time, d draft) error {
 	id := idAt(at, i)
 	sp := postgres.SeedPost{ID: id, AccountID: g.people[d.author].id, Visibility: d.vis, Source: source, HTML: htm,
 		SpoilerText: d.spoiler, Event: d.event, CreatedAt: at}
+	if d.group > 0 {
+		sp.GroupID = g.groups[d.group-1].id
+	}
 	parentAuthor := -1
 	if d.parent >= 0 {
 		parentAuthor = int(g.posts[d.parent].author)
 		sp.InReplyToID, sp.InReplyToAccountID = g.plan.Posts[d.parent].ID, g.people[parentAuthor].id
 	}
-	p := post{author: int32(d.author), vis: d.vis}
+	p := post{author: int32(d.author), group: d.group, vis: d.vis}
 	for _, m := range people {
 		p.mentions = append(p.mentions, int32(m))
 		g.plan.Mentions = append(g.plan.Mentions, postgres.SeedPair{A: id, B: g.people[m].id})
@@ -241,7 +282,8 @@ func (g *gen) write(i int, at time.Time, d draft) error {
 }
 
 // like has the post liked: more when its author has more followers, less for a
-// reply; by followers, the people it mentions, or anyone who may see it.
+// reply; by followers, the people it mentions, or anyone who may see it (in a group,
+// its members only).
 func (g *gen) like(j int, at time.Time) {
 	p := g.posts[j]
 	mean := 0.3 + 0.05*math.Pow(float64(len(g.followers[p.author])), 0.75)
@@ -252,18 +294,25 @@ func (g *gen) like(j int, at time.Time) {
 		mean = 0.3 * float64(len(p.mentions))
 	}
 	want := min(poisson(g.r, mean), 300)
+	if p.group > 0 {
+		want = min(want, len(g.groups[p.group-1].members)-1)
+	}
 	g.likedBy = g.likedBy[:0]
 	for tries := 0; len(g.likedBy) < want && tries < 3*want; tries++ {
 		var v int
 		switch x := g.r.IntN(100); {
 		case p.vis == ruche.VisDirect || (x < 20 && len(p.mentions) > 0):
 			v = int(pick(g.r, p.mentions))
+		case p.group > 0:
+			gr := &g.groups[p.group-1]
+			v = int(gr.members[gr.posting.pick(g.r)])
 		case x < 70 && len(g.followers[p.author]) > 0:
 			v = int(pick(g.r, g.followers[p.author]))
 		default:
 			v = g.staff.pick(g.r)
 		}
-		if v == int(p.author) || slices.Contains(g.likedBy, v) || !ruche.CanDo(ruche.ActLike, p.vis, g.relation(v, j)) {
+		if v == int(p.author) || slices.Contains(g.likedBy, v) || !ruche.CanDo(ruche.ActLike, p.vis, g.relation(v, j)) ||
+			p.group > 0 && !g.isMember(v, p.group) {
 			continue
 		}
 		g.likedBy = append(g.likedBy, v)
@@ -281,6 +330,19 @@ func (g *gen) like(j int, at time.Time) {
 
 // Summary describes a plan for the seed command's output.
 func Summary(p *postgres.SeedPlan) string {
-	return fmt.Sprintf("%d members, %d follows, %d posts and boosts, %d mentions, %d tags on posts, %d likes, %d notifications",
-		len(p.Accounts), len(p.Follows), len(p.Posts), len(p.Mentions), len(p.PostTags), len(p.Likes), len(p.Notifications))
+	members, inGroups := 0, 0
+	for _, m := range p.Members {
+		if m.State == ruche.StateMember {
+			members++
+		}
+	}
+	for _, q := range p.Posts {
+		if q.GroupID != 0 {
+			inGroups++
+		}
+	}
+	return fmt.Sprintf("%d members, %d follows, %d groups with %d memberships (and %d requests or invitations), "+
+		"%d posts and boosts (%d in groups), %d mentions, %d tags on posts, %d likes, %d notifications",
+		len(p.Accounts), len(p.Follows), len(p.Groups), members, len(p.Members)-members,
+		len(p.Posts), inGroups, len(p.Mentions), len(p.PostTags), len(p.Likes), len(p.Notifications))
 }

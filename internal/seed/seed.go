@@ -1,9 +1,11 @@
 // Package seed makes up a realistic hive for development and measurement: members
-// with names, titles, departments and bios, skewed follows, two years of posts with
-// the usual mix of visibilities, mentions, tags, replies, likes, boosts and events,
-// and the notifications they cause (ruche dev seed). Every post obeys the domain's
-// rules (ruche.CanDo), so the streams built from it are the ones real use would give.
-// It also measures how fast those streams are built (bench.go, ruche dev bench).
+// with names, titles, departments and bios, skewed follows, open, closed and secret
+// groups of very different sizes, two years of posts with the usual mix of
+// visibilities (a quarter of them in groups), mentions, tags, replies, likes, boosts
+// and events, and the notifications they cause (ruche dev seed). Every post obeys
+// the domain's rules (ruche.CanDo), so the streams built from it are the ones real use
+// would give. It also measures how fast those streams are built (bench.go, ruche dev
+// bench).
 package seed
 
 import (
@@ -21,6 +23,7 @@ import (
 // Options say what to make up.
 type Options struct {
 	Users, Posts int       // members, and posts written (boosts come on top, about 4%)
+	Groups       int       // groups (DefaultGroups is the usual number); 0: none
 	Seed         uint64    // the same seed and Now give the same hive
 	BaseURL      string    // for mention and tag links, as ruche.Posts renders them
 	PasswordHash string    // every member's, so that all can sign in with one password
@@ -49,6 +52,11 @@ type gen struct {
 	following               map[uint64]bool // pair(follower, followee)
 	followees, followers    [][]int32
 	popular, posting, staff *weighted
+	postingW                []float64 // how much each person posts, relatively
+
+	groups    []group
+	member    map[uint64]bool // pair(person, group index), for members only
+	groupPick *weighted       // which group a group post goes to
 
 	posts    []post
 	boosted  map[uint64]bool // pair(booster, post)
@@ -63,6 +71,7 @@ type gen struct {
 // post is what the rules need to know about a row of plan.Posts.
 type post struct {
 	author   int32
+	group    int32 // 1 + index in g.groups; 0: not a group post
 	vis      ruche.Visibility
 	boost    bool
 	mentions []int32
@@ -70,17 +79,17 @@ type post struct {
 
 // note is a notification before it gets its id.
 type note struct {
-	at       time.Time
-	to, from int32
-	kind     ruche.NotificationKind
-	post     int64
+	at          time.Time
+	to, from    int32
+	kind        ruche.NotificationKind
+	post, group int64
 }
 
 // Generate makes up a hive. It fails only on a template that does not render as
 // expected (a bug) or on impossible options.
 func Generate(o Options) (*postgres.SeedPlan, error) {
-	if o.Users < 2 || o.Posts < 0 {
-		return nil, errors.New("seed: need at least 2 users and no negative number of posts")
+	if o.Users < 2 || o.Posts < 0 || o.Groups < 0 {
+		return nil, errors.New("seed: need at least 2 users and no negative number of posts or groups")
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -97,6 +106,7 @@ func Generate(o Options) (*postgres.SeedPlan, error) {
 	g.replyLag = max(3, float64(o.Posts)/(2*365*4)) // about six hours of posts
 	g.makePeople()
 	g.makeFollows()
+	g.makeGroups()
 	if err := g.makePosts(); err != nil {
 		return nil, err
 	}
@@ -172,10 +182,12 @@ func pair(a, b int) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
 func (g *gen) relation(v, j int) ruche.Relation {
 	p := g.posts[j]
 	return ruche.Relation{
-		Author:    int(p.author) == v,
-		Follower:  g.following[pair(v, int(p.author))],
-		Mentioned: slices.Contains(p.mentions, int32(v)),
-		Guest:     g.people[v].guest,
+		Author:      int(p.author) == v,
+		Follower:    g.following[pair(v, int(p.author))],
+		Mentioned:   slices.Contains(p.mentions, int32(v)),
+		Guest:       g.people[v].guest,
+		GroupMember: g.isMember(v, p.group),
+		Admin:       g.people[v].admin,
 	}
 }
 
@@ -232,7 +244,7 @@ func (g *gen) makeNotifications() {
 	g.plan.Notifications = make([]postgres.SeedNotification, len(g.notes))
 	for k, n := range g.notes {
 		g.plan.Notifications[k] = postgres.SeedNotification{ID: idAt(n.at, k), AccountID: g.people[n.to].id, Kind: n.kind,
-			FromID: g.people[n.from].id, PostID: n.post, At: n.at, Read: g.end.Sub(n.at) > 72*time.Hour}
+			FromID: g.people[n.from].id, PostID: n.post, GroupID: n.group, At: n.at, Read: g.end.Sub(n.at) > 72*time.Hour}
 	}
 	g.notes = nil
 }

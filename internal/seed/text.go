@@ -150,9 +150,10 @@ const (
 	kindDirect
 	kindReply
 	kindEvent
+	kindGroup
 )
 
-var textsByKind = [][]string{companyTexts, followerTexts, directTexts, replyTexts, eventTexts}
+var textsByKind = [][]string{companyTexts, followerTexts, directTexts, replyTexts, eventTexts, groupTexts}
 
 // compiled is a template, with so many addressees and tags, split at its slots in
 // both the source and the rendered HTML.

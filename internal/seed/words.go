@@ -130,3 +130,80 @@ var presences = []struct{ emoji, text string }{
 }
 
 var spoilers = []string{"Long post", "Rant", "Spoilers: last night's match", "Work drama, sort of", "Politics-adjacent"}
+
+// groupTheme is a group people might start: company-wide interests and guilds, and
+// (made up from the lists above in groups.go) offices, teams, projects and clients.
+type groupTheme struct{ handle, name, description string }
+
+// openThemes are for everyone, from anywhere in the company.
+var openThemes = []groupTheme{
+	{"watercooler", "Watercooler", "Anything and everything that is not work. Be kind."},
+	{"it_help", "IT help desk", "Ask IT anything: laptops, access, the VPN. Someone usually answers within the hour."},
+	{"new_joiners", "New joiners", "Questions from people in their first months, answered by everyone."},
+	{"social_club", "Social club", "After-work drinks, games nights and outings."},
+	{"parents", "Parents", "Childcare tips, school holidays and moral support."},
+	{"remote_workers", "Remote workers", "For everyone who works away from an office, most days or some."},
+	{"book_club", "Book club", "One book a month, discussed on the last Thursday."},
+	{"running_club", "Running club", "Lunchtime runs, race sign-ups and too much talk about shoes."},
+	{"bike_to_work", "Bike to work", "Routes, repairs and rain gear."},
+	{"photography", "Photography", "Share your shots and the stories behind them."},
+	{"board_games", "Board games", "Friday games nights and recommendations."},
+	{"musicians", "Musicians", "Jam sessions, gear talk and the office band."},
+	{"climbing", "Climbing", "Bouldering after work, trips at weekends."},
+	{"pets", "Pets of the hive", "Photos of cats, dogs and the occasional tortoise. Mandatory."},
+	{"cooking", "Cooking", "Recipes, lunchbox ideas and the yearly bake-off."},
+	{"green_team", "Green team", "Making the company greener, one office at a time."},
+	{"inclusion", "Diversity and inclusion", "Conversations and initiatives for a company where everyone belongs."},
+	{"volunteering", "Volunteering", "Volunteer days, charity runs and causes we support."},
+	{"wellbeing", "Wellbeing", "Mental health, ergonomics and taking breaks."},
+	{"ai_guild", "AI guild", "Experiments, papers and tools around machine learning."},
+	{"frontend_guild", "Frontend guild", "Everything that runs in a browser."},
+	{"security_champions", "Security champions", "One champion per team; questions about keeping us safe."},
+	{"data_guild", "Data guild", "Dashboards, pipelines and questions about numbers."},
+	{"managers", "Managers' circle", "Peer support for people who manage people."},
+	{"public_speaking", "Public speaking", "Practice talks, conference submissions and feedback."},
+	{"languages", "Language exchange", "Practise French, English, Spanish and more over coffee."},
+	{"football", "Five-a-side football", "Weekly games; all levels welcome."},
+	{"movies", "Film club", "What to watch, and what to avoid."},
+	{"mentoring", "Mentoring", "Find a mentor or become one."},
+	{"accessibility", "Accessibility", "Making our products and offices work for everyone."},
+}
+
+// confidentialThemes are the groups few people know of.
+var confidentialThemes = []groupTheme{
+	{"leadership", "Leadership team", "Strategy, staffing and the decisions before they are announced."},
+	{"reorg_planning", "Reorganisation planning", "Confidential until the announcement."},
+	{"acquisition", "Project Lighthouse", "The acquisition under discussion. Strictly need to know."},
+	{"comp_review", "Compensation review", "The yearly salary review. Confidential."},
+	{"board_prep", "Board meeting preparation", "Decks and numbers for the next board meeting."},
+	{"hiring_committee", "Hiring committee", "Candidate debriefs and offers."},
+	{"sev1_war_room", "Incident war room", "Only for major incidents; invite the people who can help."},
+	{"works_council", "Works council", "Elected staff representatives."},
+	{"legal_matters", "Legal matters", "Disputes and contracts under review."},
+	{"security_response", "Security response", "Vulnerability reports and their fixes, before disclosure."},
+}
+
+// squads are the smaller teams inside a project.
+var squads = []string{"core", "launch", "ops", "design", "api", "mobile"}
+
+// groupTexts are written in groups: to colleagues who share a team, a project or an
+// interest.
+var groupTexts = []string{
+	"Notes from today's sync are in the doc: https://docs.example.com/{s}",
+	"Who can take the {k} on-call shift on {w}?",
+	"Status update: {f} is {n}% done, demo on {w} in {r}.",
+	"Reminder: we meet on {w} at {n}:00 in {r}. Agenda in the pinned post.",
+	"Has anyone here tried {k} for {p}? Looking for opinions before we commit.",
+	"The draft for {c} is ready for review: https://docs.example.com/{s}",
+	"Welcome to the {n} people who joined this month! Introduce yourselves below 👋",
+	"Decision: we go with {k} for {p}. Thanks for all the input.",
+	"Lunch on {w}? Meet at {r} at 12:30.",
+	"Question for the group: how do you handle {f} with {c}?",
+	"Photos from the last meetup are up: https://photos.example.com/{s} 📸",
+	"Quick poll for {w}: in person in {r}, or online? 👍 / 👎",
+	"Reading this week: https://blog.example.com/{s} (worth the ten minutes).",
+	"@{m1} can you share the slides from {w}?",
+	"Thanks @{m1} for organising the {p} retro 🙏",
+	"@{m1} and @{m2} will pair on {f} this week; questions to them.",
+	"**Action items** from {w}:\n\n- @{m1} follows up with {c}\n- update the {p} board\n- next sync in {r}",
+}
