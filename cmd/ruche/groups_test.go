@@ -22,9 +22,12 @@ func TestGroups(t *testing.T) {
 	create("lunch", "open")
 	want(t, owner.submit("/groups", "/groups", url.Values{"name": {"X"}, "handle": {"mia"}, "kind": {"open"}}), 409, "already taken")
 
-	// An open group's @handle links to it; /@handle leads there.
+	// A group's @handle in a post stays text (a link would tell readers who may not know
+	// of a group that it exists); /@handle leads to a group one may know of.
 	wantRedirect(t, owner.submit("/", "/posts", url.Values{"source": {"Join @lunch today"}, "back": {"/"}}), "/")
-	want(t, nina.get("/company"), 200, `href="http://localhost/groups/lunch"`)
+	if strings.Contains(nina.get("/company").body, `/groups/lunch"`) {
+		t.Error("a group mention was linked")
+	}
 	wantRedirect(t, nina.get("/@lunch"), "/groups/lunch")
 	want(t, nina.get("/@ops"), 404, "")
 
@@ -114,6 +117,9 @@ func TestGroups(t *testing.T) {
 		t.Error("a removed member still sees the group's posts at home")
 	}
 	want(t, mia.get("/groups/ops"), 404, "")
+	if strings.Contains(mia.get("/notifications").body, "/groups/ops") {
+		t.Error("a removed member keeps notifications naming the secret group")
+	}
 
 	// The last owner cannot leave without handing over.
 	want(t, owner.submit("/groups/lunch", "/groups/lunch/leave", url.Values{}), 422, "keep an owner")

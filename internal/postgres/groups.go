@@ -84,10 +84,23 @@ func firstErr(err, otherwise error) error {
 func (s *Store) SetMembership(ctx context.Context, groupID, accountID int64, state ruche.MembershipState, role ruche.GroupRole,
 	notify ruche.NotificationKind, from int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockGroup(ctx, tx, groupID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id, state, role) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (group_id, account_id) DO UPDATE SET state = excluded.state, role = excluded.role`,
 			groupID, accountID, state, role); err != nil {
 			return interpret(err)
+		}
+		if !role.Moderates() {
+			// No longer a moderator: the requests they were shown are not theirs to see.
+			if _, err := tx.Exec(ctx, `DELETE FROM notifications WHERE account_id = $2 AND group_id = $1 AND kind = 'group_request'`,
+				groupID, accountID); err != nil {
+				return err
+			}
+		}
+		if err := keepsAnOwner(ctx, tx, groupID); err != nil {
+			return err
 		}
 		switch notify {
 		case "":
@@ -124,16 +137,23 @@ func notifyGroup(ctx context.Context, tx pgx.Tx, to int64, kind ruche.Notificati
 	return err
 }
 
-// RemoveMembership ends accountID's standing in the group. Their notifications about
-// the group's posts go too: from now on they may see none of them.
+// RemoveMembership ends accountID's standing in the group; from now on they may see
+// none of its posts.
 func (s *Store) RemoveMembership(ctx context.Context, groupID, accountID int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockGroup(ctx, tx, groupID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2`, groupID, accountID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM notifications WHERE account_id = $2 AND post_id IN (SELECT id FROM posts WHERE group_id = $1)`,
-			groupID, accountID)
-		return err
+		// Notifications of the group's posts and of the group itself (invitations,
+		// requests they moderated) go too: nothing of it stays in view.
+		if _, err := tx.Exec(ctx, `DELETE FROM notifications WHERE account_id = $2
+			AND (group_id = $1 OR post_id IN (SELECT id FROM posts WHERE group_id = $1))`, groupID, accountID); err != nil {
+			return err
+		}
+		return keepsAnOwner(ctx, tx, groupID)
 	})
 }
 
@@ -214,4 +234,24 @@ func (s *Store) RejectRequest(ctx context.Context, groupID, accountID, from int6
 		}
 		return notifyGroup(ctx, tx, accountID, ruche.NotifyGroupRejected, from, groupID)
 	})
+}
+
+// lockGroup serializes membership changes of one group, so that two owners leaving or
+// demoting each other at once cannot leave it without an owner.
+func lockGroup(ctx context.Context, tx pgx.Tx, groupID int64) error {
+	_, err := tx.Exec(ctx, `SELECT 1 FROM groups WHERE account_id = $1 FOR UPDATE`, groupID)
+	return err
+}
+
+// keepsAnOwner fails the transaction if the group would be left without an owner.
+func keepsAnOwner(ctx context.Context, tx pgx.Tx, groupID int64) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM group_members WHERE group_id = $1 AND state = 'member' AND role = 'owner'`,
+		groupID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return ruche.Errorf(ruche.CodeInvalid, "error.group_last_owner")
+	}
+	return nil
 }

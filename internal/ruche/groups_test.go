@@ -102,6 +102,9 @@ func TestGroupCases(t *testing.T) {
 				t.Errorf("%s group, %s: posting allowed = %v (%v), want %v", kind, name, err == nil, err, mayPost)
 			}
 		}
+		// A company admin reads every group but does not answer in one they are not in.
+		_, err = h.posts.Create(ctx, admin, ruche.NewPost{Source: "from above", InReplyToID: p.ID})
+		wantCode(t, err, ruche.CodeForbidden, "error.group_members_only")
 		// Joining: open lets in, closed asks, secret refuses the uninvited (as not found).
 		outsider := h.member("late_"+string(kind), ruche.RoleMember)
 		state, err := groups.Join(ctx, outsider, handle)

@@ -61,18 +61,14 @@ func (ps *Posts) render(ctx context.Context, v Viewer, src string) (richtext.Ren
 	var lookupErr error
 	r := richtext.Render(src, richtext.Options{
 		Mention: func(username string) (string, bool) {
+			// Only people are linked. A group's @handle stays text: the rendered post is
+			// the same for every reader, and a link would tell a reader who may not know
+			// of the group (a guest; anyone, once the group turns secret) that it exists.
 			a, err := ps.Store.AccountByUsername(ctx, v, username)
-			if errors.Is(err, ErrNotFound) {
-				// A group's @handle links to the group, unless the group is secret: the
-				// rendered post is the same for every reader.
-				g, gerr := ps.Store.Group(ctx, v, username)
-				if gerr == nil && g.Kind != GroupSecret && v.Role != RoleGuest {
-					return ps.BaseURL + "/groups/" + g.Handle, true
-				}
-				return "", false
-			}
 			if err != nil {
-				lookupErr = err
+				if !errors.Is(err, ErrNotFound) {
+					lookupErr = err
+				}
 				return "", false
 			}
 			ids[a.Username] = a.ID
@@ -154,6 +150,9 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 			d.Visibility = parent.Visibility
 		}
 		if parent.Visibility == VisGroup {
+			if !parent.Relation.GroupMember { // a company admin reads every group, but posts only in their own
+				return Post{}, Errorf(CodeForbidden, "error.group_members_only")
+			}
 			d.Visibility, d.GroupID = VisGroup, parent.GroupID
 		} else {
 			d.Visibility = NarrowerOf(d.Visibility, parent.Visibility)
