@@ -180,18 +180,16 @@ func (gs *Groups) Invite(ctx context.Context, u User, handle, username string) e
 
 // Approve lets in someone who asked to join.
 func (gs *Groups) Approve(ctx context.Context, u User, handle, username string) error {
-	g, a, m, err := gs.decision(ctx, u, handle, username)
-	if err != nil {
-		return err
-	}
-	if m.State != StateRequested {
-		return Errorf(CodeInvalid, "error.group_no_request")
-	}
-	return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID)
+	return gs.answer(ctx, u, handle, username, true)
 }
 
 // Reject turns down a request to join.
 func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) error {
+	return gs.answer(ctx, u, handle, username, false)
+}
+
+// answer decides a request to join; the person is told either way.
+func (gs *Groups) answer(ctx context.Context, u User, handle, username string, accept bool) error {
 	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
@@ -199,7 +197,24 @@ func (gs *Groups) Reject(ctx context.Context, u User, handle, username string) e
 	if m.State != StateRequested {
 		return Errorf(CodeInvalid, "error.group_no_request")
 	}
+	if accept {
+		return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID)
+	}
 	return gs.Store.RejectRequest(ctx, g.ID, a.ID, u.ID)
+}
+
+// Decide applies a moderator's decision named by a front door's address
+// ("approve", "reject", "remove"); any other name is not found.
+func (gs *Groups) Decide(ctx context.Context, u User, handle, username, decision string) error {
+	switch decision {
+	case "approve":
+		return gs.Approve(ctx, u, handle, username)
+	case "reject":
+		return gs.Reject(ctx, u, handle, username)
+	case "remove":
+		return gs.Remove(ctx, u, handle, username)
+	}
+	return Errorf(CodeNotFound, "error.page_not_found")
 }
 
 // Remove takes someone out of the group; from then on they see none of its posts, past

@@ -91,16 +91,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request, u ruche.User) (any
 }
 
 func (a *API) decide(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	ctx, h, who := r.Context(), r.PathValue("handle"), r.PathValue("username")
-	switch r.PathValue("action") {
-	case "approve":
-		return struct{}{}, a.Groups.Approve(ctx, u, h, who)
-	case "reject":
-		return struct{}{}, a.Groups.Reject(ctx, u, h, who)
-	case "remove":
-		return struct{}{}, a.Groups.Remove(ctx, u, h, who)
-	}
-	return nil, ruche.Errorf(ruche.CodeNotFound, "error.not_found")
+	return struct{}{}, a.Groups.Decide(r.Context(), u, r.PathValue("handle"), r.PathValue("username"), r.PathValue("action"))
 }
 
 func (a *API) setRole(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {

@@ -157,17 +157,10 @@ func (ui *UI) EditGroup(w http.ResponseWriter, r *http.Request) error {
 func (ui *UI) GroupMember(w http.ResponseWriter, r *http.Request) error {
 	ctx, u, h, who := r.Context(), *viewer(r), r.PathValue("handle"), r.PathValue("username")
 	var err error
-	switch a := r.PathValue("action"); a {
-	case "approve":
-		err = ui.Groups.Approve(ctx, u, h, who)
-	case "reject":
-		err = ui.Groups.Reject(ctx, u, h, who)
-	case "remove":
-		err = ui.Groups.Remove(ctx, u, h, who)
-	case "role":
+	if a := r.PathValue("action"); a == "role" {
 		err = ui.Groups.SetRole(ctx, u, h, who, ruche.GroupRole(r.PostFormValue("role")))
-	default:
-		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
+	} else {
+		err = ui.Groups.Decide(ctx, u, h, who, a)
 	}
 	if err != nil {
 		return err
