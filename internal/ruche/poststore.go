@@ -9,6 +9,9 @@ import (
 // returns posts applies the visibility gate for the viewer in its SQL (the same rule as
 // CanSee); a post the viewer may not see is ErrNotFound, never an error that says it exists.
 type PostStore interface {
+	ListStore
+	SocialStore
+
 	// Group returns a group with the viewer's standing in it (see GroupStore).
 	Group(ctx context.Context, viewer Viewer, handle string) (Group, error)
 	// Membership returns accountID's standing in the group (see GroupStore).
