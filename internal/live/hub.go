@@ -22,7 +22,15 @@ type Sub struct {
 	posts   chan struct{} // a post changed somewhere
 	unread  chan struct{} // the member's notifications changed
 	done    chan struct{} // the hub is closing
+	// changed collects the ids of the posts signalled since the last Changed, for
+	// streams opened with SubscribeChanges (nil for others). Guarded by the hub's mutex.
+	changed map[int64]struct{}
+	hub     *Hub
 }
+
+// maxChanged bounds the ids a stream collects between two calls of Changed: beyond
+// it, ids are dropped, which only means an edit or deletion goes unannounced.
+const maxChanged = 1024
 
 // Posts is signalled when a post may have been added or changed.
 func (s *Sub) Posts() <-chan struct{} { return s.posts }
@@ -33,9 +41,38 @@ func (s *Sub) Unread() <-chan struct{} { return s.unread }
 // Done is closed when the node shuts down: the stream should end.
 func (s *Sub) Done() <-chan struct{} { return s.done }
 
+// Changed returns the ids of the posts signalled since the last call (a stream opened
+// with SubscribeChanges; nil otherwise). An id says only that the post was written,
+// edited or deleted: the stream reads what became of it through the visibility gate,
+// and only for posts it already showed. Ids may be missing (too many at once, or
+// signals missed while the node was not listening).
+func (s *Sub) Changed() []int64 {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	if len(s.changed) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(s.changed))
+	for id := range s.changed {
+		ids = append(ids, id)
+	}
+	clear(s.changed)
+	return ids
+}
+
 // Subscribe opens a live stream for account. Call Unsubscribe when it ends.
-func (h *Hub) Subscribe(account int64) *Sub {
-	s := &Sub{account: account, posts: make(chan struct{}, 1), unread: make(chan struct{}, 1), done: make(chan struct{})}
+func (h *Hub) Subscribe(account int64) *Sub { return h.subscribe(account, false) }
+
+// SubscribeChanges opens a live stream for account that also collects which posts
+// changed (see Sub.Changed), for streams that announce edits and deletions of what
+// they showed. Call Unsubscribe when it ends.
+func (h *Hub) SubscribeChanges(account int64) *Sub { return h.subscribe(account, true) }
+
+func (h *Hub) subscribe(account int64, changes bool) *Sub {
+	s := &Sub{account: account, posts: make(chan struct{}, 1), unread: make(chan struct{}, 1), done: make(chan struct{}), hub: h}
+	if changes {
+		s.changed = map[int64]struct{}{}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -61,11 +98,14 @@ func signal(c chan struct{}) {
 	}
 }
 
-// PostChanged wakes every stream.
-func (h *Hub) PostChanged(int64) {
+// PostChanged wakes every stream: post id was written, edited or deleted.
+func (h *Hub) PostChanged(id int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
+		if s.changed != nil && len(s.changed) < maxChanged {
+			s.changed[id] = struct{}{}
+		}
 		signal(s.posts)
 	}
 }

@@ -1,6 +1,9 @@
 package live
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestHub(t *testing.T) {
 	h := NewHub()
@@ -45,5 +48,30 @@ func TestHub(t *testing.T) {
 		default:
 			t.Fatal("a stream opened after Close stays open")
 		}
+	}
+}
+
+func TestChanged(t *testing.T) {
+	h := NewHub()
+	plain, tracking := h.Subscribe(1), h.SubscribeChanges(1)
+	h.PostChanged(10)
+	h.PostChanged(11)
+	h.PostChanged(10)
+	if got := plain.Changed(); got != nil {
+		t.Errorf("a plain stream collected %v", got)
+	}
+	got := tracking.Changed()
+	slices.Sort(got)
+	if want := []int64{10, 11}; !slices.Equal(got, want) {
+		t.Errorf("Changed() = %v, want %v", got, want)
+	}
+	if got := tracking.Changed(); got != nil {
+		t.Errorf("Changed() again = %v, want nothing", got)
+	}
+	for id := range int64(maxChanged + 10) {
+		h.PostChanged(id)
+	}
+	if got := tracking.Changed(); len(got) != maxChanged {
+		t.Errorf("collected %d ids, want at most %d", len(got), maxChanged)
 	}
 }

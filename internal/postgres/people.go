@@ -70,49 +70,7 @@ var notificationVisible = `(n.post_id IS NULL OR EXISTS (SELECT 1 FROM posts p W
 // Notifications returns a page of notifications, newest first, each post as the viewer
 // sees it.
 func (s *Store) Notifications(ctx context.Context, v ruche.Viewer, pg ruche.Page) ([]ruche.Notification, error) {
-	max := pg.MaxID
-	if max == 0 {
-		max = 1<<63 - 1
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, a.id, a.username, a.display_name, a.presence_emoji, a.presence_text,
-			a.presence_expires_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
-			coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
-		FROM notifications n JOIN accounts a ON a.id = n.from_id LEFT JOIN accounts ga ON ga.id = n.group_id
-		WHERE n.account_id = $1 AND n.id < $3 AND n.id > $4 AND `+notificationVisible+`
-		ORDER BY n.id DESC LIMIT $5`, v.ID, string(v.Role), max, pg.MinID, pg.Limit)
-	var postIDs []int64
-	ns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Notification, error) {
-		var n ruche.Notification
-		var postID int64
-		var g ruche.GroupRef
-		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &n.From.Presence.Emoji,
-			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)
-		if g.ID != 0 {
-			n.Group = &g
-		}
-		if postID != 0 {
-			n.Post = &ruche.Post{ID: postID}
-			postIDs = append(postIDs, postID)
-		}
-		return n, err
-	})
-	if err != nil || len(postIDs) == 0 {
-		return ns, err
-	}
-	posts, err := s.queryPosts(ctx, v, `WHERE p.id = ANY($3) AND `+gate("p", 1, 2), postIDs)
-	if err != nil {
-		return nil, err
-	}
-	byID := map[int64]*ruche.Post{}
-	for i := range posts {
-		byID[posts[i].ID] = &posts[i]
-	}
-	for i := range ns {
-		if ns[i].Post != nil {
-			ns[i].Post = byID[ns[i].Post.ID] // gated twice; nil only in a race with a change
-		}
-	}
-	return ns, nil
+	return s.NotificationsFiltered(ctx, v, pg, ruche.NotificationFilter{})
 }
 
 // UnreadNotifications counts unread notifications the viewer may see.

@@ -191,7 +191,11 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 		if err != nil {
 			return interpret(err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO tombstones (id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, author)
+		if _, err = tx.Exec(ctx, `INSERT INTO tombstones (id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, author); err != nil {
+			return err
+		}
+		// Streams that showed the post (or a boost of it) announce the deletion.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2::bigint::text)`, channelPosts, id)
 		return err
 	})
 }
@@ -229,7 +233,9 @@ func (s *Store) Boost(ctx context.Context, accountID, postID int64) (int64, erro
 // Unboost removes accountID's boost of postID, if any, and its notification.
 func (s *Store) Unboost(ctx context.Context, accountID, postID int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID); err != nil {
+		// Streams that showed the boost announce its deletion.
+		if _, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM posts WHERE account_id = $1 AND reblog_of_id = $2 RETURNING id)
+			SELECT pg_notify($3, id::text) FROM gone`, accountID, postID, channelPosts); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM notifications WHERE from_id = $1 AND post_id = $2 AND kind = 'boost'`, accountID, postID)

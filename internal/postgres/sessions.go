@@ -78,7 +78,13 @@ func (s *Store) PurgeExpired(ctx context.Context) (int64, error) {
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE expires_at < now()`,
 			`DELETE FROM setup_tokens WHERE expires_at < now()`,
+			`DELETE FROM oauth_codes WHERE expires_at < now()`,
+			// Apps registered by clients that never got a token (abandoned sign-ins).
+			`DELETE FROM oauth_apps a WHERE owner_id IS NULL AND created_at < now() - interval '1 day'
+			   AND NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.app_id = a.id)
+			   AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.app_id = a.id)`,
 			`DELETE FROM signin_failures WHERE window_start < now() - interval '1 day'`,
+			`DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'`,
 		} {
 			tag, err := tx.Exec(ctx, q)
 			if err != nil {

@@ -135,24 +135,16 @@ func (s *Store) Post(ctx context.Context, v ruche.Viewer, id int64) (ruche.Post,
 
 // Timeline returns a page of a stream.
 func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, pg ruche.Page) ([]ruche.Post, error) {
+	if st.Kind == ruche.StreamFavourites {
+		posts, _, err := s.Favourites(ctx, v, pg)
+		return posts, err
+	}
 	var horizon int64
 	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
 		return nil, fmt.Errorf("stream horizon: %w", err)
 	}
 	// The page's bounds are $3 on, so that a stream's own condition can use them too.
-	args := []any{horizon}
-	bounds := []string{"%[1]s < $3"}
-	if pg.MaxID > 0 {
-		args = append(args, pg.MaxID)
-		bounds = append(bounds, fmt.Sprintf("%%[1]s < $%d", len(args)+2))
-	}
-	order := "DESC"
-	if pg.MinID > 0 {
-		args = append(args, pg.MinID)
-		bounds = append(bounds, fmt.Sprintf("%%[1]s > $%d", len(args)+2))
-		order = "ASC" // the page just above MinID, then newest first
-	}
-	within := func(column string) string { return fmt.Sprintf(strings.Join(bounds, " AND "), column) }
+	within, args, order := pageBounds(pg, horizon, 3)
 	n := len(args) + 3
 	var cond string
 	switch st.Kind {
@@ -176,6 +168,9 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	case ruche.StreamGroup:
 		args = append(args, st.AccountID)
 		cond = fmt.Sprintf(`p.group_id = $%d`, n)
+	case ruche.StreamList:
+		args = append(args, st.AccountID)
+		cond = listIDs(within, order, pg.Limit, n)
 	default:
 		return nil, fmt.Errorf("unknown stream %q", st.Kind)
 	}
@@ -197,6 +192,39 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	posts, err := s.queryPosts(ctx, v, postsByID, ids)
 	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(b.ID, a.ID) })
 	return posts, err
+}
+
+// pageBounds returns page pg's condition on an id column (within), its arguments,
+// numbered from $first, and the order to read the stream in: newest first, or oldest
+// first for the page just above MinID (the caller shows it newest first). Ids at or
+// above horizon are left out, when it is not 0 (see horizonSQL).
+func pageBounds(pg ruche.Page, horizon int64, first int) (within func(column string) string, args []any, order string) {
+	var bounds []string
+	bound := func(op string, id int64) {
+		args = append(args, id)
+		bounds = append(bounds, fmt.Sprintf("%%[1]s %s $%d", op, first+len(args)-1))
+	}
+	if horizon != 0 {
+		bound("<", horizon)
+	}
+	if pg.MaxID > 0 {
+		bound("<", pg.MaxID)
+	}
+	if pg.SinceID > 0 {
+		bound(">", pg.SinceID) // newer than SinceID, but still from the top
+	}
+	order = "DESC"
+	if pg.MinID > 0 {
+		bound(">", pg.MinID)
+		order = "ASC"
+	}
+	within = func(column string) string {
+		if len(bounds) == 0 {
+			return "true"
+		}
+		return fmt.Sprintf(strings.Join(bounds, " AND "), column)
+	}
+	return within, args, order
 }
 
 // postsByID selects the posts whose ids are $3, through the gate.

@@ -144,6 +144,13 @@ func (s *Store) SetPassword(ctx context.Context, actorID, userID int64, pwHash s
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash IS DISTINCT FROM $2`, userID, keep); err != nil {
 			return err
 		}
+		// A reset (nothing kept) locks out whoever knew the old password, apps included;
+		// members changing their own password keep their phones signed in, as in Mastodon.
+		if keep == nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM oauth_tokens WHERE account_id = $1`, userID); err != nil {
+				return err
+			}
+		}
 		return audit(ctx, tx, actorID, ruche.AuditPasswordSet, userID, nil)
 	})
 }
@@ -219,8 +226,12 @@ func (s *Store) SetSuspended(ctx context.Context, actorID, userID int64, suspend
 		action := ruche.AuditUserUnsuspended
 		if suspended {
 			action = ruche.AuditUserSuspended
-			if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1`, userID); err != nil {
-				return err
+			// Every way in ends with the suspension: sessions, app tokens, pending codes.
+			for _, q := range []string{`DELETE FROM sessions WHERE account_id = $1`,
+				`DELETE FROM oauth_tokens WHERE account_id = $1`, `DELETE FROM oauth_codes WHERE account_id = $1`} {
+				if _, err := tx.Exec(ctx, q, userID); err != nil {
+					return err
+				}
 			}
 			if err := ensureAdminLeft(ctx, tx); err != nil {
 				return err

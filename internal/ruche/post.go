@@ -108,12 +108,15 @@ func (p Presence) Active(now time.Time) bool {
 	return (p.Emoji != "" || p.Text != "") && (p.ExpiresAt == nil || now.Before(*p.ExpiresAt))
 }
 
-// Page asks for one page of a stream: posts older than MaxID (0: the newest), or newer
-// than MinID, at most Limit.
+// Page asks for one page of a stream, at most Limit: posts older than MaxID (0: from
+// the newest), newest first; or the page immediately above MinID (the oldest posts
+// newer than it), newest first; or, with SinceID, posts newer than SinceID taken from
+// the top of the stream, newest first. The bounds combine.
 type Page struct {
-	MaxID int64
-	MinID int64
-	Limit int
+	MaxID   int64
+	MinID   int64
+	SinceID int64
+	Limit   int
 }
 
 // Normalize clamps the limit to 1..40 (default 20).

@@ -102,12 +102,18 @@ const (
 	StreamTag       StreamKind = "tag"
 	StreamBookmarks StreamKind = "bookmarks"
 	StreamGroup     StreamKind = "group"
+	// StreamList is the posts and boosts of a list's members, for the list's owner
+	// only (anyone else gets an empty stream).
+	StreamList StreamKind = "list"
+	// StreamFavourites is the posts the viewer liked, newest like first; its pages
+	// are bounded by the likes' ids, not the posts' (see Posts.Favourites).
+	StreamFavourites StreamKind = "favourites"
 )
 
-// Stream is one stream: its kind and, for profiles and tags, which one.
+// Stream is one stream: its kind and, for profiles, tags, groups and lists, which one.
 type Stream struct {
 	Kind      StreamKind
-	AccountID int64  // StreamProfile; StreamGroup: the group's id
+	AccountID int64  // StreamProfile; StreamGroup: the group's id; StreamList: the list's id
 	Tag       string // StreamTag, normalized
 }
 

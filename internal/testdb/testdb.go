@@ -33,10 +33,16 @@ var serverURL string
 // Main runs the package's tests against DATABASE_URL or, when unset, a throwaway
 // cluster that it stops afterwards. Call it from TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(run(m, nil))
 }
 
-func run(m *testing.M) int {
+// MainThen is Main with a check run after the tests, while the database is still up;
+// it may turn a pass into a failure (for checks over the whole suite).
+func MainThen(m *testing.M, after func(code int) int) {
+	os.Exit(run(m, after))
+}
+
+func run(m *testing.M, after func(int) int) int {
 	serverURL = os.Getenv("DATABASE_URL")
 	if serverURL == "" {
 		dir, err := os.MkdirTemp("", "ruche-testpg-")
@@ -61,7 +67,11 @@ func run(m *testing.M) int {
 		defer c.Stop(context.Background()) //nolint:errcheck // the directory goes anyway
 		serverURL = c.ConnString("postgres")
 	}
-	return m.Run()
+	code := m.Run()
+	if after != nil {
+		code = after(code)
+	}
+	return code
 }
 
 // URL returns the connection string of database name on the test server.
