@@ -43,18 +43,23 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 }
 
 // New returns a River client with Ruche's workers and periodic jobs. Start it with
-// Start(ctx) and stop it with Stop(ctx), which waits for running jobs.
-func New(pool *pgxpool.Pool, accounts *ruche.Accounts, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+// Start(ctx) and stop it with Stop(ctx), which waits for running jobs. push may be nil
+// (no Web Push), as in tests of other jobs.
+func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, log *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{accounts: accounts, log: log})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	if push != nil {
+		periodic = append(periodic, AddPush(workers, push, outbox))
+	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:  log,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
-				&river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		Logger:       log,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}},
+		Workers:      workers,
+		PeriodicJobs: periodic,
 	})
 }
