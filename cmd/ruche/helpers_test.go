@@ -17,7 +17,10 @@ import (
 	"github.com/ruche-hive/ruche/internal/testdb"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+// TestMain runs the suite on a throwaway database, then, when the whole suite ran,
+// checks that every client-API route had a response validated against Mastodon's
+// schemas (masto_scopes_test.go).
+func TestMain(m *testing.M) { testdb.MainThen(m, checkSpecCoverage) }
 
 // boot starts a whole Ruche node on a fresh database and port 0.
 func boot(t *testing.T) (*Main, string) {

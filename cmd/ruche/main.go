@@ -47,6 +47,8 @@ Usage:
   ruche user suspend --username U          suspend a member; every session ends at once
   ruche user unsuspend --username U
   ruche user set-role --username U --role R
+  ruche token create --username U [--scopes "read write"] [--name N]
+                                           make an access token for a member's script; prints only the token
   ruche dev with-postgres -- CMD [ARGS]    run CMD with DATABASE_URL set to a throwaway cluster (used by make test)
   ruche dev seed --users N --posts M       fill an empty database with a realistic hive (password "ruche-seed-password")
   ruche dev bench [--requests N]           measure the home and company streams for random members
@@ -74,6 +76,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, rest, getenv, stdin, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout, stderr)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -77,7 +78,12 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 // for the group stream, one of the member's groups at random.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var o seed.BenchOptions
+	var api bool
+	ab := apiBench{}
 	cfg, _, err := loadConfig("dev bench", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&api, "api", false, "measure the client API over HTTP instead: GET /api/v1/timelines/home")
+		fs.IntVar(&ab.Concurrency, "connections", 32, "with --api: connections in use at once")
+		fs.IntVar(&ab.Members, "members", 2000, "with --api: members drawn, each with a token of their own")
 		fs.IntVar(&o.Requests, "requests", 2000, "measured requests per stream, each as a different random member")
 		fs.IntVar(&o.Concurrency, "concurrency", 1, "requests in flight at once")
 		fs.IntVar(&o.Warmup, "warmup", 200, "requests per stream made first and not measured")
@@ -100,6 +106,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		if u.SuspendedAt == nil {
 			users = append(users, u)
 		}
+	}
+	if api {
+		ab.Requests, ab.Warmup, ab.Seed = o.Requests, o.Warmup, o.Seed
+		fmt.Fprintf(stdout, "%d members; %d requests after %d warm-up; %d CPUs\n", len(users), ab.Requests, ab.Warmup, runtime.NumCPU())
+		res, err := ab.run(ctx, cfg, db, users, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, res)
+		return nil
 	}
 	if o.Groups, err = db.store.BenchMemberships(ctx); err != nil {
 		return err

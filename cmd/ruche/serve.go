@@ -21,6 +21,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
 	"github.com/ruche-hive/ruche/internal/server"
+	"github.com/ruche-hive/ruche/internal/webpush"
 	"github.com/ruche-hive/ruche/web"
 )
 
@@ -69,6 +70,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return fmt.Errorf("RUCHE_ADDR: cannot listen on %s: %w", cfg.Addr, errors.Unwrap(err))
 	}
+	// In development on a port picked by the system, the public address is the one
+	// just bound: links, Link headers and the streaming URL apps follow must reach it.
+	if _, port, _ := net.SplitHostPort(cfg.Addr); cfg.Dev && port == "0" && cfg.Host == "localhost" {
+		_, bound, _ := net.SplitHostPort(m.ln.Addr().String())
+		cfg.Host = "localhost:" + bound
+		m.Config.Host = cfg.Host
+	}
 	if m.db, err = openDatabase(ctx, cfg, m.Log, true); err != nil {
 		return err
 	}
@@ -80,7 +88,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	accounts := &ruche.Accounts{Store: m.db.store, Log: m.Log}
-	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, m.Log); err != nil {
+	push := &ruche.Push{
+		Store: m.db.store, Sender: webpush.New(cfg.BaseURL(), cfg.Dev), Catalog: catalog,
+		Icon:         func(ruche.Author) string { return cfg.BaseURL() + "/static/avatar.png" }, // the API's default avatar
+		AllowPrivate: cfg.Dev,
+	}
+	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, m.Log); err != nil {
 		return err
 	}
 	// The queue outlives the signal that stops the server: Close stops it in order,
@@ -94,8 +107,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.stopListening = stopListening
 	go m.listen(listenCtx)
 	srv, err := server.New(server.Options{
-		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store}, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
-		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log,
+		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev,
 	})
 	if err != nil {
 		return err

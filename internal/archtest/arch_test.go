@@ -10,7 +10,7 @@ const mod = "github.com/ruche-hive/ruche/"
 
 // frontDoors are the packages that face people or other servers. Later front doors
 // (client API, federation) are added here as they arrive.
-var frontDoors = []string{mod + "internal/webui", mod + "internal/rucheapi"}
+var frontDoors = []string{mod + "internal/webui", mod + "internal/rucheapi", mod + "internal/mastoapi"}
 
 // deps maps each package of the module to everything it imports, directly or not.
 func deps(t *testing.T) map[string][]string {

@@ -2,9 +2,10 @@
 // request and puts them in the request context, and it refuses anonymous requests to
 // every route that is not on the declared public list (internal/server).
 //
-// The ways in are tried in order: the web UI's session cookie now; bearer tokens with
-// the client API and HTTP signatures with federation plug in here later. Front doors
-// read the viewer with UserFrom and never authenticate on their own.
+// The ways in: the web UI's session cookie; OAuth bearer tokens for the client API
+// (and Ruche's own API); HTTP signatures with federation plug in here later. Front
+// doors read the viewer with UserFrom (and a token's scopes with GrantFrom) and never
+// authenticate on their own.
 package authn
 
 import (
@@ -23,7 +24,51 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (ruche.User, error)
 }
 
+// TokenAuthenticator resolves an OAuth bearer token to its grant (ruche.OAuth implements it).
+type TokenAuthenticator interface {
+	Authenticate(ctx context.Context, token string) (ruche.Grant, error)
+}
+
 type ctxKey struct{}
+
+type grantKey struct{}
+
+// GrantFrom returns the OAuth grant of a request made with a bearer token. Requests
+// made with the session cookie have none: they may do whatever the member may.
+func GrantFrom(ctx context.Context) (*ruche.Grant, bool) {
+	g, ok := ctx.Value(grantKey{}).(*ruche.Grant)
+	return g, ok
+}
+
+// WithGrant returns ctx carrying a token's grant (and its user, if any).
+func WithGrant(ctx context.Context, g ruche.Grant) context.Context {
+	ctx = context.WithValue(ctx, grantKey{}, &g)
+	if g.User != nil {
+		ctx = WithUser(ctx, *g.User)
+	}
+	return ctx
+}
+
+// BearerToken returns the request's OAuth access token: from the Authorization header,
+// or, for the streaming API only (browsers cannot set headers on a WebSocket), from
+// the access_token parameter or the Sec-WebSocket-Protocol header.
+func BearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/v1/streaming") {
+		if t := r.URL.Query().Get("access_token"); t != "" {
+			return t
+		}
+		if p := r.Header.Get("Sec-WebSocket-Protocol"); p != "" && !strings.Contains(p, ",") {
+			return strings.TrimSpace(p)
+		}
+	}
+	return ""
+}
 
 // WithUser returns ctx carrying the authenticated user.
 func WithUser(ctx context.Context, u ruche.User) context.Context {
@@ -62,17 +107,33 @@ func SessionToken(r *http.Request, secure bool) string {
 	return ""
 }
 
-// Identify puts the request's user, when it has a valid session, in the context. It
-// never refuses a request: Require does.
+// Identify puts the request's user, when it has a valid session or token, in the
+// context. It never refuses an anonymous request (Require does), but a request that
+// presents an invalid token gets badToken at once, as Mastodon answers, so that an app
+// knows to sign in again.
 //
 // When the session cannot be checked (the database is down), the request gets
 // unavailable rather than being treated as anonymous, which would sign everyone out.
-func Identify(a Authenticator, secure bool, unavailable http.Handler) func(http.Handler) http.Handler {
+func Identify(a Authenticator, t TokenAuthenticator, secure bool, unavailable, badToken http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if IsAPI(r) {
+				if token := BearerToken(r); token != "" {
+					g, err := t.Authenticate(r.Context(), token)
+					switch {
+					case err == nil:
+						next.ServeHTTP(w, r.WithContext(WithGrant(r.Context(), g)))
+					case errors.Is(err, ruche.ErrNotFound):
+						badToken.ServeHTTP(w, r)
+					default:
+						unavailable.ServeHTTP(w, r)
+					}
+					return
+				}
+			}
 			// The session cookie authenticates pages, and Ruche's own JSON API when the
 			// request also proves it comes from this site's scripts (CSRF header); the
-			// client API will take bearer tokens only.
+			// client API takes bearer tokens only.
 			if !IsAPI(r) || (strings.HasPrefix(r.URL.Path, "/api/ruche/") && csrf.HeaderMatches(r, secure)) {
 				if token := SessionToken(r, secure); token != "" {
 					u, err := a.Authenticate(r.Context(), token)
@@ -92,18 +153,44 @@ func Identify(a Authenticator, secure bool, unavailable http.Handler) func(http.
 	}
 }
 
-// IsAPI reports whether the request is for the client API (JSON answers).
+// ViaToken reports whether the request was authenticated by a bearer token.
+func ViaToken(r *http.Request) bool {
+	_, ok := GrantFrom(r.Context())
+	return ok
+}
+
+// RequireScope refuses a token that lacks scope with deny (403). Session requests,
+// which have no token, pass: the member is using Ruche's own pages.
+func RequireScope(scope string, deny http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if g, ok := GrantFrom(r.Context()); ok && !g.Scopes.Allows(scope) {
+				deny.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// IsAPI reports whether the request is for the client API (JSON answers, bearer
+// tokens). OAuth's userinfo is one too, though it lives under /oauth.
 func IsAPI(r *http.Request) bool {
-	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/oauth/userinfo"
 }
 
 // Require refuses anonymous requests: a browser is sent to /login (and back afterwards),
-// an API client gets apiDeny (401 with a JSON body).
-func Require(apiDeny http.Handler) func(http.Handler) http.Handler {
+// an API client gets apiDeny (401 with a JSON body), and an application's own token
+// (no member behind it) gets appOnly (422, as Mastodon answers).
+func Require(apiDeny, appOnly http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, ok := UserFrom(r.Context()); ok {
 				next.ServeHTTP(w, r)
+				return
+			}
+			if ViaToken(r) {
+				appOnly.ServeHTTP(w, r)
 				return
 			}
 			Refuse(w, r, apiDeny)

@@ -15,7 +15,7 @@ type route struct {
 // Add to it only what sign-in, OAuth and discovery strictly need.
 func (s *Server) publicRoutes() []route {
 	ui := s.ui
-	return []route{
+	out := []route{
 		{"GET", "/login", http.HandlerFunc(ui.LoginForm), "the sign-in form"},
 		{"POST", "/login", http.HandlerFunc(ui.Login), "signing in"},
 		{"GET", "/setup/{token}", ui.H(ui.SetupForm), "the owner's one-time setup link (dead once an account exists)"},
@@ -26,6 +26,12 @@ func (s *Server) publicRoutes() []route {
 		{"GET", "/healthz", http.HandlerFunc(s.healthz), "load balancers: the process is alive"},
 		{"GET", "/readyz", http.HandlerFunc(s.readyz), "load balancers: the database answers and is migrated"},
 	}
+	for _, rt := range s.masto.Routes() {
+		if rt.PublicReason != "" {
+			out = append(out, route{rt.Method, rt.Pattern, rt.Handler, rt.PublicReason})
+		}
+	}
+	return out
 }
 
 // privateRoutes need a signed-in member.
@@ -66,6 +72,15 @@ func (s *Server) privateRoutes() []route {
 		{Method: "GET", Pattern: "/settings", Handler: http.HandlerFunc(ui.Settings)},
 		{Method: "POST", Pattern: "/settings/language", Handler: ui.H(ui.SetLanguage)},
 		{Method: "POST", Pattern: "/settings/password", Handler: ui.H(ui.ChangePassword)},
+		{Method: "GET", Pattern: "/settings/apps", Handler: ui.H(ui.Apps)},
+		{Method: "POST", Pattern: "/settings/apps/{id}/revoke", Handler: ui.H(ui.RevokeApp)},
+		{Method: "GET", Pattern: "/settings/development", Handler: ui.H(ui.Development)},
+		{Method: "POST", Pattern: "/settings/development", Handler: ui.H(ui.CreateToken)},
+		{Method: "POST", Pattern: "/settings/development/{id}/delete", Handler: ui.H(ui.DeleteOwnApp)},
+		// OAuth consent: a member must be signed in; an anonymous visitor is sent to
+		// /login and comes back with the whole request.
+		{Method: "GET", Pattern: "/oauth/authorize", Handler: ui.H(ui.AuthorizeForm)},
+		{Method: "POST", Pattern: "/oauth/authorize", Handler: ui.H(ui.Authorize)},
 		{Method: "GET", Pattern: "/admin", Handler: ui.H(ui.Admin)},
 		{Method: "POST", Pattern: "/admin/invites", Handler: ui.H(ui.CreateInvite)},
 		{Method: "POST", Pattern: "/admin/invites/{id}/revoke", Handler: ui.H(ui.RevokeInvite)},

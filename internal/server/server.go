@@ -21,6 +21,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/csrf"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/live"
+	"github.com/ruche-hive/ruche/internal/mastoapi"
 	"github.com/ruche-hive/ruche/internal/ruche"
 	"github.com/ruche-hive/ruche/internal/rucheapi"
 	"github.com/ruche-hive/ruche/internal/webui"
@@ -31,11 +32,14 @@ type Options struct {
 	Accounts       *ruche.Accounts
 	Posts          *ruche.Posts
 	Groups         *ruche.Groups
+	OAuth          *ruche.OAuth
+	Push           *ruche.Push
 	Hub            *live.Hub
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
 	Secure         bool
 	BaseURL        string
+	Dev            bool // development mode (streaming over ws://)
 	TrustedProxies []netip.Prefix
 	Ready          func(context.Context) error // nil error: the database answers and is migrated
 	Log            *slog.Logger
@@ -46,35 +50,54 @@ type Server struct {
 	opts   Options
 	ui     *webui.UI
 	api    *rucheapi.API
+	masto  *mastoapi.API
 	router chi.Router
 }
 
 // New builds the router.
 func New(o Options) (*Server, error) {
-	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opts: o, ui: ui, api: &rucheapi.API{Groups: o.Groups, Posts: o.Posts, Catalog: o.Catalog, Log: o.Log}}
+	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Hub: o.Hub, Catalog: o.Catalog,
+		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, Log: o.Log}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure),
+	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure), cors,
 		clientaddr.Middleware(o.TrustedProxies),
-		authn.Identify(o.Accounts, o.Secure, http.HandlerFunc(s.unavailable)),
+		authn.Identify(o.Accounts, o.OAuth, o.Secure, http.HandlerFunc(s.unavailable), http.HandlerFunc(s.masto.BadToken)),
 		s.language,
-		csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden)))
+		skipForTokens(csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden))))
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound)
 	for _, rt := range s.publicRoutes() {
 		r.Method(rt.Method, rt.Pattern, rt.Handler)
 	}
+	scoped := func(rt mastoapi.Route) http.Handler {
+		return authn.RequireScope(rt.Scope, http.HandlerFunc(s.masto.ScopeDenied))(rt.Handler)
+	}
+	// Routes an application's own token may call (no member behind it).
 	r.Group(func(r chi.Router) {
-		r.Use(authn.Require(http.HandlerFunc(s.apiUnauthorized)))
+		r.Use(requireToken(http.HandlerFunc(s.apiUnauthorized)))
+		for _, rt := range s.masto.Routes() {
+			if rt.PublicReason == "" && rt.AppToken {
+				r.Method(rt.Method, rt.Pattern, scoped(rt))
+			}
+		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(authn.Require(http.HandlerFunc(s.apiUnauthorized), http.HandlerFunc(s.masto.NeedsUser)))
 		for _, rt := range s.privateRoutes() {
 			r.Method(rt.Method, rt.Pattern, rt.Handler)
 		}
-		r.Route("/api/ruche/v1", s.api.Routes)
-		// The client API arrives with a later issue; until then every other /api/
-		// address is private and unknown.
+		for _, rt := range s.masto.Routes() {
+			if rt.PublicReason == "" && !rt.AppToken {
+				r.Method(rt.Method, rt.Pattern, scoped(rt))
+			}
+		}
+		r.With(rucheAPIScopes(http.HandlerFunc(s.masto.ScopeDenied))).Route("/api/ruche/v1", s.api.Routes)
+		// Every other /api/ address is private and unknown.
 		r.Handle("/api/*", http.HandlerFunc(s.notFound))
 	})
 	s.router = r

@@ -24,6 +24,7 @@ type Options struct {
 	Accounts *ruche.Accounts
 	Posts    *ruche.Posts
 	Groups   *ruche.Groups
+	OAuth    *ruche.OAuth
 	Hub      *live.Hub // live streams of this node
 	Catalog  *i18n.Catalog
 	Files    fs.FS // web.FS: templates/*.html
@@ -40,7 +41,8 @@ type UI struct {
 
 // pageNames are the templates that are whole pages (each is parsed with the layout).
 var pageNames = []string{"login", "setup", "join", "settings", "admin", "error",
-	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit", "groups", "group"}
+	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit", "groups", "group",
+	"oauth_authorize", "oauth_code", "settings_apps", "settings_development"}
 
 // New parses the templates once.
 func New(o Options) (*UI, error) {

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/config"
+	"github.com/ruche-hive/ruche/internal/i18n"
+	"github.com/ruche-hive/ruche/internal/live"
+	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/server"
+	"github.com/ruche-hive/ruche/web"
+)
+
+// apiBench measures the client API over real HTTP on loopback: GET
+// /api/v1/timelines/home (20 statuses, full JSON) with many connections at once, each
+// request with the token of a different member drawn at random, so nothing can be
+// served from a cache kept per viewer. The server runs in this process on the
+// operator's database connection; the load comes from goroutines of the same process,
+// so both share the machine's CPUs, as they would with wrk on the same host.
+type apiBench struct {
+	Requests    int
+	Concurrency int
+	Warmup      int
+	Members     int // how many members get a token
+	Seed        uint64
+}
+
+type apiResult struct {
+	Requests               int
+	P50, P95, P99, Max     time.Duration
+	PerSecond              float64
+	StatusesPerPage        float64
+	Members, Connections   int
+	BytesPerResponse       int
+	ServerWall, ServerUser time.Duration
+}
+
+func (r apiResult) String() string {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+	return fmt.Sprintf("GET /api/v1/timelines/home  n=%d  %d connections  %d members  %.0f req/s  p50=%sms  p95=%sms  p99=%sms  max=%sms  (%.1f statuses, %d bytes per page)",
+		r.Requests, r.Connections, r.Members, r.PerSecond, ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max), r.StatusesPerPage, r.BytesPerResponse)
+}
+
+func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, users []ruche.User, log *slog.Logger) (apiResult, error) {
+	if len(users) == 0 {
+		return apiResult{}, errors.New("bench: no members (seed the database first: ruche dev seed)")
+	}
+	r := rand.New(rand.NewPCG(b.Seed, 7))
+	members := slices.Clone(users)
+	r.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	members = members[:min(b.Members, len(members))]
+	oauth := &ruche.OAuth{Store: db.store}
+	tokens := make([]string, len(members))
+	for i, u := range members {
+		_, t, err := oauth.CreatePersonalToken(ctx, u, "ruche dev bench", ruche.Scopes{"read"})
+		if err != nil {
+			return apiResult{}, err
+		}
+		tokens[i] = t.AccessToken
+	}
+	defer func() {
+		for _, u := range members { // the bench's tokens do not outlive it
+			if apps, err := oauth.OwnApps(context.WithoutCancel(ctx), u); err == nil {
+				for _, a := range apps {
+					if a.Name == "ruche dev bench" {
+						oauth.RevokeApp(context.WithoutCancel(ctx), u, a.ID)
+					}
+				}
+			}
+		}
+	}()
+
+	catalog, err := i18n.Load(web.FS)
+	if err != nil {
+		return apiResult{}, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return apiResult{}, err
+	}
+	base := "http://" + ln.Addr().String()
+	hub := live.NewHub()
+	defer hub.Close()
+	srv, err := server.New(server.Options{
+		Accounts: &ruche.Accounts{Store: db.store}, Posts: &ruche.Posts{Store: db.store, BaseURL: base},
+		Groups: &ruche.Groups{Store: db.store}, OAuth: oauth, Hub: hub, Catalog: catalog, Files: web.FS,
+		BaseURL: base, Ready: db.store.Ping, Log: log, Dev: true,
+	})
+	if err != nil {
+		return apiResult{}, err
+	}
+	hs := &http.Server{Handler: srv, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: b.Concurrency, MaxConnsPerHost: b.Concurrency, DisableCompression: true}}
+	draws := make([]int, b.Warmup+b.Requests)
+	for i := range draws {
+		draws[i] = r.IntN(len(tokens))
+	}
+	do := func(i int) (time.Duration, int, int, error) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/timelines/home?limit=20", nil)
+		req.Header.Set("Authorization", "Bearer "+tokens[draws[i]])
+		t := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(t)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return 0, 0, 0, fmt.Errorf("bench: home timeline → %d: %.300s", resp.StatusCode, body)
+		}
+		// Top-level statuses only: a boost's original is inside it.
+		return took, bytes.Count(body, []byte(`{"id":"`)) - bytes.Count(body, []byte(`"reblog":{"id":"`)), len(body), nil
+	}
+	loop := func(from, to int) ([]time.Duration, int, int, error) {
+		took := make([]time.Duration, to-from)
+		var statuses, size int
+		var next = from
+		var mu sync.Mutex
+		var first error
+		var wg sync.WaitGroup
+		for range b.Concurrency {
+			wg.Go(func() {
+				for {
+					mu.Lock()
+					i := next
+					next++
+					bad := first != nil
+					mu.Unlock()
+					if i >= to || bad || ctx.Err() != nil {
+						return
+					}
+					d, n, sz, err := do(i)
+					mu.Lock()
+					if err != nil && first == nil {
+						first = err
+					}
+					took[i-from] = d
+					statuses += n
+					size += sz
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return took, statuses, size, errors.Join(first, ctx.Err())
+	}
+	if _, _, _, err := loop(0, b.Warmup); err != nil {
+		return apiResult{}, err
+	}
+	start := time.Now()
+	took, statuses, size, err := loop(b.Warmup, b.Warmup+b.Requests)
+	if err != nil {
+		return apiResult{}, err
+	}
+	wall := time.Since(start)
+	slices.Sort(took)
+	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	return apiResult{Requests: len(took), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: took[len(took)-1],
+		PerSecond: float64(len(took)) / wall.Seconds(), StatusesPerPage: float64(statuses) / float64(len(took)),
+		Members: len(members), Connections: b.Concurrency, BytesPerResponse: size / max(len(took), 1)}, nil
+}

@@ -1,0 +1,166 @@
+package mastoapi
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// The instance documents are public (apps read them before anyone signs in, to know
+// what the server can do), so they say what an app needs and nothing about the
+// company's people: no counts, no contact account, no e-mail address.
+
+func (a *API) host() string {
+	u, err := url.Parse(a.BaseURL)
+	if err != nil {
+		return a.BaseURL
+	}
+	return u.Host
+}
+
+// streamingURL is the bare ws(s)://host apps open /api/v1/streaming on.
+func (a *API) streamingURL() string {
+	if strings.HasPrefix(a.BaseURL, "https://") {
+		return "wss://" + a.host()
+	}
+	return "ws://" + a.host()
+}
+
+func (a *API) version() string {
+	return MastodonVersion + " (compatible; Ruche " + RucheVersion + ")"
+}
+
+func (a *API) languages() []string {
+	var out []string
+	for _, l := range a.Catalog.Languages() {
+		out = append(out, l.Code)
+	}
+	return out
+}
+
+var imageTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+// vapidKey is the public key phones verify pushes with ("" without Web Push).
+func (a *API) vapidKey(r *http.Request) (string, error) {
+	if a.Push == nil {
+		return "", nil
+	}
+	return a.Push.VAPIDPublicKey(r.Context())
+}
+
+func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	vapid, err := a.vapidKey(r)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return map[string]any{
+		"domain":       a.host(),
+		"title":        a.Title,
+		"version":      a.version(),
+		"source_url":   "https://github.com/ruche-hive/ruche",
+		"description":  "",
+		"usage":        map[string]any{"users": map[string]any{"active_month": 0}},
+		"thumbnail":    map[string]any{"url": a.BaseURL + "/static/header.png"},
+		"icon":         []any{},
+		"languages":    a.languages(),
+		"api_versions": map[string]any{"mastodon": 2},
+		"configuration": map[string]any{
+			"urls":     map[string]any{"streaming": a.streamingURL()},
+			"vapid":    map[string]any{"public_key": vapid},
+			"accounts": map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
+			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+			"media_attachments": map[string]any{"supported_mime_types": imageTypes, "image_size_limit": 16 << 20,
+				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
+			"polls":       map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+			"translation": map[string]any{"enabled": false},
+		},
+		"registrations": map[string]any{"enabled": false, "approval_required": true, "message": nil},
+		"contact":       map[string]any{"email": "", "account": nil},
+		"rules":         []any{},
+	}, nil
+}
+
+func (a *API) instanceV1(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return map[string]any{
+		"uri":               a.host(),
+		"title":             a.Title,
+		"short_description": "",
+		"description":       "",
+		"email":             "",
+		"version":           a.version(),
+		"urls":              map[string]any{"streaming_api": a.streamingURL()},
+		"stats":             map[string]any{"user_count": 0, "status_count": 0, "domain_count": 0},
+		"thumbnail":         a.BaseURL + "/static/header.png",
+		"languages":         a.languages(),
+		"registrations":     false,
+		"approval_required": true,
+		"invites_enabled":   true,
+		"configuration": map[string]any{
+			"accounts": map[string]any{"max_featured_tags": 0},
+			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
+			"media_attachments": map[string]any{"supported_mime_types": imageTypes, "image_size_limit": 16 << 20,
+				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
+			"polls": map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+		},
+		"contact_account": nil,
+		"rules":           []any{},
+	}, nil
+}
+
+func (a *API) rules(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	return []any{}, nil
+}
+
+func (a *API) customEmojis(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	return []any{}, nil
+}
+
+func (a *API) announcements(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	return []any{}, nil
+}
+
+// preferences are the defaults apps apply when composing and reading.
+func (a *API) preferences(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	vis := "public"
+	if u.Role == ruche.RoleGuest {
+		vis = "direct" // guests write to the people they mention
+	}
+	var lang any
+	if u.Locale != "" {
+		lang = u.Locale
+	}
+	return map[string]any{
+		"posting:default:visibility": vis,
+		"posting:default:sensitive":  false,
+		"posting:default:language":   lang,
+		"reading:expand:media":       "default",
+		"reading:expand:spoilers":    false,
+	}, nil
+}
+
+// nodeinfoIndex is /.well-known/nodeinfo: where the document is.
+func (a *API) nodeinfoIndex(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	return map[string]any{"links": []any{map[string]any{
+		"rel":  "http://nodeinfo.diaspora.software/ns/schema/2.0",
+		"href": a.BaseURL + "/nodeinfo/2.0",
+	}}}, nil
+}
+
+// nodeinfo is NodeInfo 2.0. It reports no people: counts say how big a company is,
+// which is the company's business (an admin setting may publish them later).
+func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	w.Header().Set("Content-Type", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`)
+	return map[string]any{
+		"version":           "2.0",
+		"software":          map[string]any{"name": "ruche", "version": RucheVersion},
+		"protocols":         []string{"activitypub"},
+		"services":          map[string]any{"inbound": []any{}, "outbound": []any{}},
+		"openRegistrations": false,
+		"usage":             map[string]any{"users": map[string]any{}, "localPosts": 0},
+		"metadata":          map[string]any{"nodeName": a.Title, "private": true},
+	}, nil
+}
