@@ -55,21 +55,21 @@ func (s *Store) CreateCode(ctx context.Context, codeHash []byte, appID, accountI
 }
 
 // TakeCode uses a code up: deleting it is what makes it single-use, even when two
-// exchanges race.
-func (s *Store) TakeCode(ctx context.Context, codeHash []byte) (appID, accountID int64, scopes ruche.Scopes, redirectURI, challenge string, err error) {
+// exchanges race. Another app's code is left alone, so it cannot be burnt by others.
+func (s *Store) TakeCode(ctx context.Context, codeHash []byte, appID int64) (accountID int64, scopes ruche.Scopes, redirectURI, challenge string, err error) {
 	var sc []string
 	var live bool
 	err = s.pool.QueryRow(ctx, `DELETE FROM oauth_codes c USING users u
-		WHERE c.code_hash = $1 AND u.account_id = c.account_id
-		RETURNING c.app_id, c.account_id, c.scopes, c.redirect_uri, c.code_challenge, c.expires_at > now() AND u.suspended_at IS NULL`, codeHash).
-		Scan(&appID, &accountID, &sc, &redirectURI, &challenge, &live)
+		WHERE c.code_hash = $1 AND c.app_id = $2 AND u.account_id = c.account_id
+		RETURNING c.account_id, c.scopes, c.redirect_uri, c.code_challenge, c.expires_at > now() AND u.suspended_at IS NULL`, codeHash, appID).
+		Scan(&accountID, &sc, &redirectURI, &challenge, &live)
 	if err != nil {
-		return 0, 0, nil, "", "", interpret(err)
+		return 0, nil, "", "", interpret(err)
 	}
 	if !live { // expired, or its member suspended since: used up all the same
-		return 0, 0, nil, "", "", ruche.ErrNotFound
+		return 0, nil, "", "", ruche.ErrNotFound
 	}
-	return appID, accountID, sc, redirectURI, challenge, nil
+	return accountID, sc, redirectURI, challenge, nil
 }
 
 // CreateToken stores an access token.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,9 +72,9 @@ type OAuthStore interface {
 	// AppByClientID returns the app and its secret's hash.
 	AppByClientID(ctx context.Context, clientID string) (App, []byte, error)
 	CreateCode(ctx context.Context, codeHash []byte, appID, accountID int64, scopes Scopes, redirectURI, challenge string, expires time.Time) error
-	// TakeCode deletes a live code and returns what it was issued for; ErrNotFound if
-	// unknown, expired or already used.
-	TakeCode(ctx context.Context, codeHash []byte) (appID, accountID int64, scopes Scopes, redirectURI, challenge string, err error)
+	// TakeCode deletes a live code of app appID and returns what it was issued for;
+	// ErrNotFound if unknown, another app's, expired or already used.
+	TakeCode(ctx context.Context, codeHash []byte, appID int64) (accountID int64, scopes Scopes, redirectURI, challenge string, err error)
 	// CreateToken stores a token; accountID 0 is the application's own token.
 	CreateToken(ctx context.Context, tokenHash []byte, appID, accountID int64, scopes Scopes) (int64, error)
 	// TokenGrant returns a token's grant; ErrNotFound for unknown tokens and tokens of
@@ -107,15 +108,33 @@ func (o *OAuth) now() time.Time {
 // their phone, not enough to fill the table.
 const appsPerAddressHour = 30
 
+// An IPv6 client may hold a /48 (65,536 /64s), so its network counts too; and all
+// anonymous registrations together are capped, so the table cannot be flooded.
+const (
+	appsPerNetworkHour = 100
+	appsPerHour        = 2000
+)
+
+// networkKey is the client's /48 for IPv6 (its address for IPv4).
+func networkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addressKey(ip)
+	}
+	p, _ := a.Prefix(48)
+	return p.String()
+}
+
 // RegisterApp registers a client (POST /api/v1/apps) and returns it with its secret,
 // shown this once. owner is set for a member's own application.
 func (o *OAuth) RegisterApp(ctx context.Context, f AppFields, owner *User, clientIP string) (App, string, error) {
 	if owner == nil {
-		counts, err := o.Store.CountSigninAttempt(ctx, []string{"app:" + addressKey(clientIP)}, time.Hour)
+		keys := []string{"app:" + addressKey(clientIP), "app:" + networkKey(clientIP), "app:all"}
+		counts, err := o.Store.CountSigninAttempt(ctx, keys, time.Hour)
 		if err != nil {
 			return App{}, "", err
 		}
-		if counts[0] > appsPerAddressHour {
+		if counts[0] > appsPerAddressHour || counts[1] > appsPerNetworkHour || counts[2] > appsPerHour {
 			return App{}, "", Errorf(CodeRateLimited, "error.rate_limited")
 		}
 	}
@@ -128,7 +147,7 @@ func (o *OAuth) RegisterApp(ctx context.Context, f AppFields, owner *User, clien
 			return App{}, "", Errorf(CodeInvalid, "error.oauth_website")
 		}
 	}
-	if len(f.RedirectURIs) == 0 || len(f.RedirectURIs) > 10 {
+	if len(f.RedirectURIs) == 0 || len(f.RedirectURIs) > 5 {
 		return App{}, "", Errorf(CodeInvalid, "error.oauth_redirect_uri")
 	}
 	for _, r := range f.RedirectURIs {
@@ -157,14 +176,21 @@ func validRedirect(r string) bool {
 		return true
 	}
 	u, err := url.Parse(r)
-	if err != nil || u.Scheme == "" || u.Fragment != "" || len(r) > 2000 || strings.ContainsAny(r, " \t\r\n") {
+	if err != nil || u.Scheme == "" || u.Fragment != "" || len(r) > 500 || strings.ContainsAny(r, " \t\r\n") {
 		return false
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "javascript", "data", "vbscript", "file", "blob", "about":
 		return false
-	case "http", "https":
+	case "https":
 		return u.Host != ""
+	case "http": // a code over plain http only to the app's own machine
+		h := u.Hostname()
+		if h == "localhost" {
+			return true
+		}
+		a, err := netip.ParseAddr(h)
+		return err == nil && a.IsLoopback()
 	}
 	return true
 }
@@ -257,11 +283,12 @@ func (o *OAuth) Exchange(ctx context.Context, req TokenRequest) (Token, error) {
 	}
 	switch req.GrantType {
 	case "authorization_code":
-		appID, accountID, sc, redirect, challenge, err := o.Store.TakeCode(ctx, HashToken(req.Code))
-		if err != nil || appID != a.ID {
+		accountID, sc, redirect, challenge, err := o.Store.TakeCode(ctx, HashToken(req.Code), a.ID)
+		if err != nil {
 			return Token{}, &AuthError{Code: "invalid_grant"}
 		}
-		if req.RedirectURI != "" && req.RedirectURI != redirect {
+		// The code goes only to the address it was issued for (RFC 6749, 4.1.3).
+		if req.RedirectURI != redirect {
 			return Token{}, &AuthError{Code: "invalid_grant"}
 		}
 		// A public client (no secret) must prove with PKCE that it asked for the code.

@@ -569,7 +569,7 @@ func validP256(b []byte) bool {
 // nonPublic are the ranges, beyond what netip's predicates name, that no outside
 // service lives in: shared address space (carrier NAT), IETF protocol assignments,
 // benchmarking, documentation, reserved, NAT64 and 6to4 (which can embed a private
-// IPv4 address), and IPv6 documentation.
+// IPv4 address), IPv6 documentation and site-local.
 var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
@@ -584,6 +584,7 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("2002::/16"),
 	netip.MustParsePrefix("2001:db8::/32"),
 	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("fec0::/10"), // deprecated site-local, still routed inside some networks
 }
 
 // IsPublicAddr is the rule for addresses the server may contact on a member's say-so

@@ -151,18 +151,25 @@ func (ui *UI) checkAuthorize(w http.ResponseWriter, r *http.Request, params auth
 	if redirect == "" {
 		redirect = app.RedirectURIs[0]
 	}
+	code := ""
 	switch {
 	case params.ResponseType == "":
-		ui.sendBack(w, r, redirect, url.Values{"error": {"invalid_request"}}, params.State)
-		return app, nil, redirect, false, nil
+		code = "invalid_request"
 	case params.ResponseType != "code":
-		ui.sendBack(w, r, redirect, url.Values{"error": {"unsupported_response_type"}}, params.State)
-		return app, nil, redirect, false, nil
+		code = "unsupported_response_type"
 	case ae != nil:
-		ui.sendBack(w, r, redirect, url.Values{"error": {ae.Code}}, params.State)
-		return app, nil, redirect, false, nil
+		code = ae.Code
+	default:
+		return app, sc, redirect, true, nil
 	}
-	return app, sc, redirect, true, nil
+	// Before the member has acted on the consent page, an error is shown, never sent
+	// back: anyone may register an app, and a redirect straight from a link would make
+	// this page an open redirector to the app's address (RFC 9700, 4.11.2).
+	if r.Method == http.MethodGet {
+		return app, nil, redirect, false, ruche.Errorf(ruche.CodeInvalid, "error.oauth_refused", code)
+	}
+	ui.sendBack(w, r, redirect, url.Values{"error": {code}}, params.State)
+	return app, nil, redirect, false, nil
 }
 
 // sendBack redirects the browser to the app's redirect URI with the answer (code or
