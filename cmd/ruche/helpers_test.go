@@ -31,7 +31,16 @@ func boot(t *testing.T) (*Main, string) {
 // bootOn starts a node on database url, which other nodes may share.
 func bootOn(t *testing.T, url string) (*Main, string) {
 	t.Helper()
+	return bootWith(t, url, nil)
+}
+
+// bootWith starts a node on database url with more settings.
+func bootWith(t *testing.T, url string, env map[string]string) (*Main, string) {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
 		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url}[k]
 	}, nil)
 	if err != nil {

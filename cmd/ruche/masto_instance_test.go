@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/testdb"
 )
 
 // TestMastoInstance reads what apps read first, before and after signing in, and
@@ -93,4 +94,31 @@ func TestMastoInstance(t *testing.T) {
 	bad := oaToken(t, base, "not-a-token")
 	bad.want(http.StatusUnauthorized, "GET", "/api/v1/timelines/home", nil)
 	bad.want(http.StatusUnauthorized, "GET", "/api/v2/instance", nil)
+}
+
+// TestMastoInstanceCounts: with RUCHE_PUBLISH_COUNTS the operator chooses to tell how
+// many members the hive has; the public documents then say so.
+func TestMastoInstanceCounts(t *testing.T) {
+	m, base := bootWith(t, testdb.New(t), map[string]string{"RUCHE_PUBLISH_COUNTS": "true"})
+	member(t, m, base, "alice", ruche.RoleMember)
+	member(t, m, base, "bob", ruche.RoleMember)
+	anon := oaAnon(t, base)
+	var v2 struct {
+		Usage struct {
+			Users struct {
+				ActiveMonth int `json:"active_month"`
+			}
+		}
+	}
+	anon.get("/api/v2/instance", &v2)
+	if v2.Usage.Users.ActiveMonth != 2 {
+		t.Errorf("active_month = %d, want 2", v2.Usage.Users.ActiveMonth)
+	}
+	var ni struct {
+		Usage struct{ Users struct{ Total int } }
+	}
+	anon.get("/nodeinfo/2.0", &ni)
+	if ni.Usage.Users.Total != 2 {
+		t.Errorf("nodeinfo users = %d, want 2", ni.Usage.Users.Total)
+	}
 }

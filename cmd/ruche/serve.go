@@ -108,7 +108,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go m.listen(listenCtx)
 	srv, err := server.New(server.Options{
 		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
-		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev,
+		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
 	})
 	if err != nil {
 		return err

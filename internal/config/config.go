@@ -28,6 +28,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // whose X-Forwarded-For/-Proto are believed
 	LogLevel       slog.Level
 	PGUser         string // OS user that runs the embedded cluster when ruche runs as root
+	PublishCounts  bool   // NodeInfo and the instance documents give the number of members
 }
 
 // Setting describes one configuration variable, for parsing, --help and the README.
@@ -51,6 +52,7 @@ var Settings = []Setting{
 	{"RUCHE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"RUCHE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"RUCHE_PG_USER", "pg-user", "postgres", "OS user that owns and runs the embedded cluster when ruche runs as root"},
+	{"RUCHE_PUBLISH_COUNTS", "publish-counts", "false", "give the number of members in NodeInfo and /api/v2/instance (off: a company's size is its own business)"},
 }
 
 // FlagSet returns a flag set with one flag per setting, for subcommands that accept
@@ -122,6 +124,9 @@ func parse(v map[string]string) (Config, error) {
 		errs = append(errs, settingError("RUCHE_DEV", "%q is not true or false", v["RUCHE_DEV"]))
 	}
 	c.Dev = dev
+	if c.PublishCounts, err = strconv.ParseBool(v["RUCHE_PUBLISH_COUNTS"]); err != nil {
+		errs = append(errs, settingError("RUCHE_PUBLISH_COUNTS", "%q is not true or false", v["RUCHE_PUBLISH_COUNTS"]))
+	}
 
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/i18n"
@@ -37,7 +39,14 @@ type API struct {
 	BaseURL  string // https://host, no trailing slash
 	Title    string // the instance's name
 	Dev      bool   // development: streaming over ws://
-	Log      *slog.Logger
+	// PublishCounts puts the number of members in NodeInfo and the instance
+	// documents; off by default, as a company's size is its own business.
+	PublishCounts bool
+
+	countMu   sync.Mutex
+	count     int
+	countedAt time.Time
+	Log       *slog.Logger
 }
 
 // Route is one address of the client API with the OAuth scope it needs. Scope ""

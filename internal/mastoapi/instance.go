@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -26,6 +27,25 @@ func (a *API) streamingURL() string {
 		return "wss://" + a.host()
 	}
 	return "ws://" + a.host()
+}
+
+// members is the number the public documents give: 0 unless the operator publishes
+// counts, and then read at most every five minutes (these routes are public).
+func (a *API) members(r *http.Request) int {
+	if !a.PublishCounts || a.Accounts == nil {
+		return 0
+	}
+	a.countMu.Lock()
+	defer a.countMu.Unlock()
+	if time.Since(a.countedAt) > 5*time.Minute {
+		n, err := a.Accounts.CountMembers(r.Context())
+		if err != nil {
+			a.Log.Warn("counting members", "err", err)
+			return a.count
+		}
+		a.count, a.countedAt = n, time.Now()
+	}
+	return a.count
 }
 
 func (a *API) version() string {
@@ -62,7 +82,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 		"version":      a.version(),
 		"source_url":   "https://github.com/ruche-hive/ruche",
 		"description":  "",
-		"usage":        map[string]any{"users": map[string]any{"active_month": 0}},
+		"usage":        map[string]any{"users": map[string]any{"active_month": a.members(r)}},
 		"thumbnail":    map[string]any{"url": a.BaseURL + "/static/header.png"},
 		"icon":         []any{},
 		"languages":    a.languages(),
@@ -93,7 +113,7 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 		"email":             "",
 		"version":           a.version(),
 		"urls":              map[string]any{"streaming_api": a.streamingURL()},
-		"stats":             map[string]any{"user_count": 0, "status_count": 0, "domain_count": 0},
+		"stats":             map[string]any{"user_count": a.members(r), "status_count": 0, "domain_count": 0},
 		"thumbnail":         a.BaseURL + "/static/header.png",
 		"languages":         a.languages(),
 		"registrations":     false,
@@ -150,8 +170,17 @@ func (a *API) nodeinfoIndex(w http.ResponseWriter, r *http.Request, _ ruche.User
 	}}}, nil
 }
 
-// nodeinfo is NodeInfo 2.0. It reports no people: counts say how big a company is,
-// which is the company's business (an admin setting may publish them later).
+// nodeinfoUsage gives no numbers unless the operator publishes counts.
+func (a *API) nodeinfoUsage(r *http.Request) map[string]any {
+	if !a.PublishCounts {
+		return map[string]any{"users": map[string]any{}}
+	}
+	n := a.members(r)
+	return map[string]any{"users": map[string]any{"total": n, "activeMonth": n, "activeHalfyear": n}}
+}
+
+// nodeinfo is NodeInfo 2.0. It reports no people unless RUCHE_PUBLISH_COUNTS says so:
+// counts say how big a company is, which is the company's business.
 func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
 	w.Header().Set("Content-Type", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`)
 	return map[string]any{
@@ -160,7 +189,7 @@ func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request, _ ruche.User) (an
 		"protocols":         []string{"activitypub"},
 		"services":          map[string]any{"inbound": []any{}, "outbound": []any{}},
 		"openRegistrations": false,
-		"usage":             map[string]any{"users": map[string]any{}, "localPosts": 0},
+		"usage":             a.nodeinfoUsage(r),
 		"metadata":          map[string]any{"nodeName": a.Title, "private": true},
 	}, nil
 }

@@ -187,6 +187,10 @@ func addressKey(ip string) string {
 	return a.Unmap().String()
 }
 
+// CountMembers returns how many accounts can sign in (suspended ones included), for
+// the instance documents when the operator publishes counts.
+func (a *Accounts) CountMembers(ctx context.Context) (int, error) { return a.Store.CountUsers(ctx) }
+
 // Authenticate returns the user of a session token; ErrNotFound when the session is
 // unknown, expired, or its user suspended.
 func (a *Accounts) Authenticate(ctx context.Context, token string) (User, error) {

@@ -40,6 +40,7 @@ type Options struct {
 	Secure         bool
 	BaseURL        string
 	Dev            bool // development mode (streaming over ws://)
+	PublishCounts  bool // instance documents give the number of members
 	TrustedProxies []netip.Prefix
 	Ready          func(context.Context) error // nil error: the database answers and is migrated
 	Log            *slog.Logger
@@ -62,7 +63,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, ui: ui, api: &rucheapi.API{Groups: o.Groups, Posts: o.Posts, Catalog: o.Catalog, Log: o.Log}}
 	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Hub: o.Hub, Catalog: o.Catalog,
-		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, Log: o.Log}
+		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure), cors,
 		clientaddr.Middleware(o.TrustedProxies),
