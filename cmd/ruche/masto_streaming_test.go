@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/ruche-hive/ruche/internal/apispec"
+	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -463,6 +465,9 @@ func TestMastoStreamingServerSentEvents(t *testing.T) {
 	m, base := boot(t)
 	bob := member(t, m, base, "bob", ruche.RoleMember)
 	alice := member(t, m, base, "alice", ruche.RoleMember)
+	// The company-wide streams are carol's: one member may hold only
+	// live.MaxConnections streams at once.
+	carol := member(t, m, base, "carol", ruche.RoleMember)
 	bob.ok("POST", "/api/v1/accounts/"+idOf(alice.user.ID)+"/follow", nil)
 	list := smList(t, bob)
 	bob.ok("POST", "/api/v1/lists/"+list+"/accounts", map[string]any{"account_ids": []string{idOf(alice.user.ID)}})
@@ -484,22 +489,23 @@ func TestMastoStreamingServerSentEvents(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	streams := []struct {
+		by                  *mclient
 		path, event, schema string
 	}{
-		{"/api/v1/streaming/user", "update", "Status"},
-		{"/api/v1/streaming/user/notification", "notification", "Notification"},
-		{"/api/v1/streaming/public", "update", "Status"},
-		{"/api/v1/streaming/public/local", "update", "Status"},
-		{"/api/v1/streaming/public/remote", ":thump", ""},
-		{"/api/v1/streaming/hashtag?tag=lunch", "update", "Status"},
-		{"/api/v1/streaming/hashtag/local?tag=Lunch", "update", "Status"},
-		{"/api/v1/streaming/list?list=" + list, "update", "Status"},
-		{"/api/v1/streaming/direct", "conversation", "Conversation"},
-		{"/api/v1/streaming?stream=public:local", "update", "Status"},
+		{bob, "/api/v1/streaming/user", "update", "Status"},
+		{bob, "/api/v1/streaming/user/notification", "notification", "Notification"},
+		{carol, "/api/v1/streaming/public", "update", "Status"},
+		{carol, "/api/v1/streaming/public/local", "update", "Status"},
+		{carol, "/api/v1/streaming/public/remote", ":thump", ""},
+		{carol, "/api/v1/streaming/hashtag?tag=lunch", "update", "Status"},
+		{carol, "/api/v1/streaming/hashtag/local?tag=Lunch", "update", "Status"},
+		{bob, "/api/v1/streaming/list?list=" + list, "update", "Status"},
+		{bob, "/api/v1/streaming/direct", "conversation", "Conversation"},
+		{carol, "/api/v1/streaming?stream=public:local", "update", "Status"},
 	}
 	open := make([]<-chan smEvent, len(streams))
 	for i, s := range streams {
-		open[i] = smSSE(t, ctx, bob, s.path)
+		open[i] = smSSE(t, ctx, s.by, s.path)
 	}
 	time.Sleep(200 * time.Millisecond) // every stream has read where it starts
 	smPost(t, alice, map[string]any{"status": "Lunch is #lunch at noon", "visibility": "public"})
@@ -533,4 +539,154 @@ func TestMastoStreamingServerSentEvents(t *testing.T) {
 		bob.want(c.status, "GET", c.path, nil)
 	}
 	withToken(t, m, base, bob.user, "read:statuses").want(403, "GET", "/api/v1/streaming/user/notification", nil)
+}
+
+// TestMastoStreamingConnectionLimit: one member holds at most live.MaxConnections
+// streaming connections on a node, WebSockets and server-sent events together, whatever
+// token they use; the next is refused with 429 before the upgrade, others are not
+// affected, and a connection that ends gives its slot back.
+func TestMastoStreamingConnectionLimit(t *testing.T) {
+	m, base := boot(t)
+	bob := member(t, m, base, "bob", ruche.RoleMember)
+	alice := member(t, m, base, "alice", ruche.RoleMember)
+	other := withToken(t, m, base, bob.user, "read")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const events = 2 // of the live.MaxConnections, as server-sent events
+	var sockets []*websocket.Conn
+	for range live.MaxConnections - events {
+		ws, resp, err := smDial(t, bob, "stream=public", smHeader)
+		if err != nil {
+			t.Fatalf("connection %d: %v (%v)", len(sockets)+1, err, resp)
+		}
+		sockets = append(sockets, ws)
+	}
+	for range events {
+		smSSE(t, ctx, bob, "/api/v1/streaming/public")
+	}
+
+	// One more is refused, as a WebSocket or as events, with either token.
+	refused := func(what string) {
+		t.Helper()
+		for _, c := range []*mclient{bob, other} {
+			_, resp, err := smDial(t, c, "stream=public", smHeader)
+			if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("%s: WebSocket → err %v, response %v; want 429 before the upgrade", what, err, resp)
+			} else if b, _ := io.ReadAll(resp.Body); apispec.Schema("Error", b) != nil || !strings.Contains(string(b), fmt.Sprint(live.MaxConnections)) {
+				t.Errorf("%s: WebSocket → 429 %s, want Mastodon's error saying the limit", what, b)
+			}
+			c.want(http.StatusTooManyRequests, "GET", "/api/v1/streaming/user", nil)
+		}
+	}
+	refused("a ninth connection")
+	// Another member is not counted with bob.
+	smConnect(t, alice, "stream=public")
+
+	// Closing one gives its slot back, once the node has noticed.
+	sockets[0].Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(smWait)
+	for {
+		ws, resp, err := smDial(t, other, "stream=public", smHeader)
+		if err == nil {
+			sockets[0] = ws
+			break
+		}
+		if resp == nil || resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			t.Fatalf("after closing one: %v (%v), want the slot back", err, resp)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	refused("again at the limit")
+	// The connections at the limit still work.
+	time.Sleep(100 * time.Millisecond)
+	smPost(t, alice, map[string]any{"status": "At the limit", "visibility": "public"})
+	for _, ws := range sockets {
+		smUntil(t, ws, update("public", "At the limit"), nil)
+	}
+}
+
+// TestMastoStreamingMessageLimit: a WebSocket client may send a burst of messages,
+// then about one a second; one beyond is answered with a 429 error event and ignored,
+// and a client that keeps sending is disconnected with 1008.
+func TestMastoStreamingMessageLimit(t *testing.T) {
+	m, base := boot(t)
+	bob := member(t, m, base, "bob", ruche.RoleMember)
+	alice := member(t, m, base, "alice", ruche.RoleMember)
+	bob.ok("POST", "/api/v1/accounts/"+idOf(alice.user.ID)+"/follow", nil)
+	ws := smConnect(t, bob, "stream=user")
+	write := func(msg string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), smWait)
+		defer cancel()
+		return ws.Write(ctx, websocket.MessageText, []byte(msg))
+	}
+	isError := func(e smEvent) bool { return e.Error != "" }
+
+	// A burst of messages that cost nothing (stopping a stream not followed), then
+	// one that would start a stream: it comes over the limit, and is ignored.
+	for i := range 10 {
+		if err := write(`{"type":"unsubscribe","stream":"public:remote"}`); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	if err := write(`{"type":"subscribe","stream":"hashtag","tag":"ignored"}`); err != nil {
+		t.Fatal(err)
+	}
+	if e := smUntil(t, ws, isError, nil); e.Status != http.StatusTooManyRequests {
+		t.Errorf("over the limit → %d %q, want 429", e.Status, e.Error)
+	}
+	onHashtag := func(e smEvent) bool { return len(e.Stream) > 0 && e.Stream[0] == "hashtag" }
+	smPost(t, alice, map[string]any{"status": "Tagged #ignored", "visibility": "public"})
+	smUntil(t, ws, update("user", "Tagged"), onHashtag)
+	smPost(t, alice, map[string]any{"status": "After the tagged one", "visibility": "public"})
+	smUntil(t, ws, update("user", "After the tagged one"), onHashtag)
+
+	// Keeping on sending ends the connection.
+	for range 40 {
+		if write(`{"type":"unsubscribe","stream":"public:remote"}`) != nil {
+			break // the node has closed it
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), smWait)
+	defer cancel()
+	for {
+		e, err := smRead(t, ctx, ws)
+		if err != nil {
+			if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+				t.Errorf("connection ended with %v, want policy violation (1008)", err)
+			}
+			break
+		}
+		if e.Error == "" || e.Status != http.StatusTooManyRequests {
+			t.Errorf("while flooding, got %s (status %d), want only 429 errors", e, e.Status)
+		}
+	}
+}
+
+// TestMastoStreamingSubscribeTwice: subscribing again to a stream a connection
+// follows (a hashtag spelt another way included) is a no-op: each post comes once
+// per stream.
+func TestMastoStreamingSubscribeTwice(t *testing.T) {
+	m, base := boot(t)
+	bob := member(t, m, base, "bob", ruche.RoleMember)
+	alice := member(t, m, base, "alice", ruche.RoleMember)
+	ws := smConnect(t, bob, "stream=public:local")
+	smSend(t, ws, map[string]any{"type": "subscribe", "stream": "public:local"})
+	smSend(t, ws, map[string]any{"type": "subscribe", "stream": "hashtag", "tag": "lunch"})
+	smSend(t, ws, map[string]any{"type": "subscribe", "stream": "hashtag", "tag": "#Lunch"})
+
+	seen := map[string]int{}
+	count := func(e smEvent) bool {
+		if e.Event == "update" && strings.Contains(e.Payload, "Once only") {
+			seen[strings.Join(e.Stream, " ")]++
+		}
+		return false
+	}
+	smPost(t, alice, map[string]any{"status": "Once only #lunch", "visibility": "public"})
+	smUntil(t, ws, func(e smEvent) bool { count(e); return seen["hashtag lunch"] > 0 }, nil)
+	smPost(t, alice, map[string]any{"status": "The end", "visibility": "public"})
+	smUntil(t, ws, update("public:local", "The end"), count)
+	if want := map[string]int{"public:local": 1, "hashtag lunch": 1}; !maps.Equal(seen, want) {
+		t.Errorf("updates of the post by stream: %v, want %v", seen, want)
+	}
 }

@@ -2,19 +2,58 @@
 // node. Signals carry no content: each stream, when woken, asks for what is new through
 // the visibility gate, so nothing here can show anyone a post they may not see, and a
 // dropped signal only delays an update until the next one.
+//
+// The hub also counts each member's open streaming connections (Admit): every one
+// re-reads its streams whenever any post changes, so the number one token may hold
+// open is what bounds the database work one member can cause.
 package live
 
 import "sync"
+
+// MaxConnections is how many streaming connections one member may hold open at once
+// on one node. An app needs one (a WebSocket carries all its streams) or a few
+// (server-sent events, one stream each), and a member has a few devices; more is a
+// client gone wrong, or someone trying to load the database.
+const MaxConnections = 8
 
 // Hub is the set of open live streams of one node.
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Sub]struct{}
 	closed bool
+	// conns counts the streaming connections each account holds (Admit), up to
+	// maxConns; accounts holding none are not in it.
+	conns    map[int64]int
+	maxConns int
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*Sub]struct{}{}} }
+func NewHub() *Hub {
+	return &Hub{subs: map[*Sub]struct{}{}, conns: map[int64]int{}, maxConns: MaxConnections}
+}
+
+// Admit takes one of account's MaxConnections streaming connection slots on this
+// node, before the connection does any work. It returns false when all are taken;
+// otherwise the function that gives the slot back when the connection ends (calling
+// it again does nothing).
+func (h *Hub) Admit(account int64) (release func(), ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conns[account] >= h.maxConns {
+		return nil, false
+	}
+	h.conns[account]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.conns[account]--; h.conns[account] <= 0 {
+				delete(h.conns, account)
+			}
+		})
+	}, true
+}
 
 // Sub is one open live stream, for one member.
 type Sub struct {

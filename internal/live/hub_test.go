@@ -75,3 +75,38 @@ func TestChanged(t *testing.T) {
 		t.Errorf("collected %d ids, want at most %d", len(got), maxChanged)
 	}
 }
+
+func TestAdmit(t *testing.T) {
+	h := NewHub()
+	if h.maxConns != MaxConnections {
+		t.Fatalf("a new hub admits %d connections, want MaxConnections (%d)", h.maxConns, MaxConnections)
+	}
+	h.maxConns = 2
+	r1, ok1 := h.Admit(1)
+	r2, ok2 := h.Admit(1)
+	if !ok1 || !ok2 {
+		t.Fatal("the first two connections were refused")
+	}
+	if _, ok := h.Admit(1); ok {
+		t.Error("a third connection of account 1 was admitted, want at most 2")
+	}
+	r3, ok := h.Admit(2)
+	if !ok {
+		t.Error("account 2 refused for account 1's connections")
+	}
+	r1()
+	r1() // a second release gives back nothing more
+	r4, ok := h.Admit(1)
+	if !ok {
+		t.Fatal("a connection refused after one was released")
+	}
+	if _, ok := h.Admit(1); ok {
+		t.Error("a double release gave back two slots")
+	}
+	r2()
+	r3()
+	r4()
+	if len(h.conns) != 0 {
+		t.Errorf("after every release the hub still counts %v", h.conns)
+	}
+}

@@ -28,6 +28,12 @@ import (
 // its token: before each batch of events it is about to write, and at least every
 // tokenRecheck when idle. A revoked token (or a suspended member) gets nothing more and
 // its connection ends, at the latest tokenRecheck (plus a catch-up tick) after.
+//
+// Every post change wakes every connection, which then reads each of its streams, so
+// what one member may open is bounded: live.MaxConnections connections at once on a
+// node (the next is refused with 429 before any work), maxSubscriptions streams on
+// one, each read once a wake-up however many times it was subscribed to, and a
+// WebSocket client's messages, which start streams, are throttled (see throttle).
 
 const (
 	// settle lets a burst of changes arrive before reading: one query for many posts.
@@ -43,12 +49,26 @@ const (
 	tokenRecheck = time.Minute
 	// writeTimeout bounds writing one batch of events to a slow client.
 	writeTimeout = 10 * time.Second
+
+	// A WebSocket client's messages go through a token bucket: messageBurst at once,
+	// then one every messageEvery. An app subscribes to a few streams when it
+	// connects and changes one now and then; each subscription costs reads. A message
+	// beyond that is answered with an error and ignored.
+	messageBurst = 10
+	messageEvery = time.Second
+	// maxStrikes: a client whose ignored messages outnumber the ones carried out
+	// since by maxStrikes keeps sending regardless, and is disconnected (1008).
+	maxStrikes = 10
 )
 
 var (
 	errTokenGone  = errors.New("streaming: the token was revoked")
 	errShutdown   = errors.New("streaming: the node is shutting down")
 	errClientGone = errors.New("streaming: the client is gone")
+	// errFlood: the client kept sending messages faster than it was told it may.
+	errFlood = errors.New("streaming: the client sends too many messages")
+	// tooFast refuses one message over the limit; the connection stays.
+	tooFast = ruche.Errorf(ruche.CodeRateLimited, "error.stream_rate_limited")
 	// errRoleChanged: the member's role changed (a member became a guest), so what
 	// the connection read with the old one may not be sent; the app reconnects.
 	errRoleChanged = errors.New("streaming: the member's role changed")
@@ -66,7 +86,41 @@ func gone(err error) error {
 // ended reports whether err is an ordinary end of a connection, not worth a warning.
 func ended(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || errors.Is(err, errClientGone) || errors.Is(err, errTokenGone) ||
-		errors.Is(err, errShutdown) || errors.Is(err, errRoleChanged)
+		errors.Is(err, errShutdown) || errors.Is(err, errRoleChanged) || errors.Is(err, errFlood)
+}
+
+// throttle limits a WebSocket client's messages: a token bucket (messageBurst tokens,
+// one more every messageEvery), and strikes for the messages it refused.
+type throttle struct {
+	tokens  float64
+	last    time.Time
+	strikes int // refused messages, less one for each carried out since
+}
+
+func newThrottle(now time.Time) *throttle { return &throttle{tokens: messageBurst, last: now} }
+
+// allow reports whether a message arriving at now may be carried out, and whether
+// the client has been refused so often that the connection should end.
+func (t *throttle) allow(now time.Time) (ok, flood bool) {
+	t.tokens = min(messageBurst, t.tokens+float64(now.Sub(t.last))/float64(messageEvery))
+	t.last = now
+	if t.tokens < 1 {
+		t.strikes++
+		return false, t.strikes >= maxStrikes
+	}
+	t.tokens--
+	t.strikes = max(0, t.strikes-1)
+	return true, false
+}
+
+// admit takes one of the member's streaming connection slots on this node, or
+// answers 429 with Mastodon's error body, before the connection does any work.
+func (a *API) admit(w http.ResponseWriter, r *http.Request, account int64) (release func(), ok bool) {
+	release, ok = a.Hub.Admit(account)
+	if !ok {
+		a.Error(w, r, http.StatusTooManyRequests, "error.stream_connections_limit", live.MaxConnections)
+	}
+	return release, ok
 }
 
 func (a *API) streamingRoutes() []Route {
@@ -155,6 +209,7 @@ func (a *API) run(ctx context.Context, f *feed, token string, sub *live.Sub, out
 	tick := time.NewTicker(catchUp)
 	defer tick.Stop()
 	checked := time.Now()
+	limit := newThrottle(checked)
 	for {
 		var evs []event
 		var err error
@@ -181,6 +236,12 @@ func (a *API) run(ctx context.Context, f *feed, token string, sub *live.Sub, out
 				evs = append(evs, more...)
 			}
 		case m := <-cmds:
+			if ok, flood := limit.allow(time.Now()); flood {
+				return errFlood
+			} else if !ok {
+				err = gone(out.problem(ctx, tooFast))
+				break
+			}
 			err = f.apply(ctx, m)
 			if refused(err) {
 				err = gone(out.problem(ctx, err))
@@ -243,6 +304,11 @@ func (a *API) streaming(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, http.StatusUnauthorized, "error.api_unauthorized")
 		return
 	}
+	release, ok := a.admit(w, r, u.ID)
+	if !ok {
+		return
+	}
+	defer release()
 	q := r.URL.Query()
 	if !isWebSocket(r) {
 		a.serveEvents(w, r, *u, q.Get("stream"))
@@ -288,6 +354,8 @@ func (a *API) streaming(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errTokenGone):
 		c.Close(websocket.StatusPolicyViolation, p.T("error.api_token_invalid"))
+	case errors.Is(err, errFlood):
+		c.Close(websocket.StatusPolicyViolation, p.T("error.stream_rate_limited"))
 	case errors.Is(err, errShutdown):
 		c.Close(websocket.StatusGoingAway, "")
 	case errors.Is(err, errRoleChanged):
@@ -364,7 +432,7 @@ func (o wsOut) heartbeat() error { return nil } // pingEvery keeps the socket al
 func (o wsOut) problem(ctx context.Context, err error) error {
 	var e *ruche.Error
 	errors.As(err, &e)
-	status := map[ruche.Code]int{ruche.CodeNotFound: 404, ruche.CodeForbidden: 403}[e.Code]
+	status := map[ruche.Code]int{ruche.CodeNotFound: 404, ruche.CodeForbidden: 403, ruche.CodeRateLimited: 429}[e.Code]
 	if status == 0 {
 		status = 400 // Mastodon's streaming server answers 400 to a bad request
 	}
@@ -385,6 +453,11 @@ func (a *API) events(stream string) http.Handler {
 		if (stream == "public" || stream == "public:local") && r.URL.Query().Get("only_media") == "true" {
 			stream += ":media"
 		}
+		release, ok := a.admit(w, r, u.ID)
+		if !ok {
+			return
+		}
+		defer release()
 		a.serveEvents(w, r, *u, stream)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruche-hive/ruche/internal/richtext"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -16,8 +17,10 @@ import (
 // so a stream can never carry what its member could not read with a GET.
 
 const (
-	// maxSubscriptions bounds the streams one connection follows.
-	maxSubscriptions = 32
+	// maxSubscriptions bounds the streams one connection follows. Each is read on
+	// every wake-up; an app follows a handful (home, notifications, a few lists or
+	// hashtags), so this leaves room without letting one connection multiply reads.
+	maxSubscriptions = 16
 	// maxShown bounds the posts a subscription remembers having sent, to announce
 	// their edits and deletions: older ones go unannounced.
 	maxShown = 500
@@ -95,8 +98,11 @@ func (f *feed) parseSubscription(ctx context.Context, stream, tag, list string) 
 		if tag == "" {
 			return nil, ruche.Errorf(ruche.CodeInvalid, "error.stream_tag_missing")
 		}
-		s.key, s.name = stream+"\x00"+strings.ToLower(tag), []string{stream, tag}
-		s.posts = &ruche.Stream{Kind: ruche.StreamTag, Tag: tag}
+		// Normalized as the timeline does it, so that the same tag spelt two ways is
+		// one subscription, and one read (see round).
+		norm := richtext.NormalizeTag(tag)
+		s.key, s.name = stream+"\x00"+norm, []string{stream, tag}
+		s.posts = &ruche.Stream{Kind: ruche.StreamTag, Tag: norm}
 	case "list":
 		if strings.TrimSpace(list) == "" {
 			return nil, ruche.Errorf(ruche.CodeInvalid, "error.stream_list_missing")
@@ -213,14 +219,67 @@ func payload(v any) string {
 	return string(b)
 }
 
+// round shares one wake-up's reads among a connection's subscriptions: those that
+// follow the same posts (public and public:local; a hashtag and its :local twin) from
+// the same point read them once, and a changed post is read once, however many
+// subscriptions showed it. A round lasts one wake-up, so nothing read is reused later.
+type round struct {
+	pages map[pageKey][]ruche.Post
+	posts map[int64]postRead
+}
+
+// pageKey is one read of a stream: the posts above after.
+type pageKey struct {
+	stream ruche.Stream
+	after  int64
+}
+
+// postRead is one post as the member may read it now, or not found.
+type postRead struct {
+	post ruche.Post
+	err  error
+}
+
+func newRound() *round {
+	return &round{pages: map[pageKey][]ruche.Post{}, posts: map[int64]postRead{}}
+}
+
+// page returns the batch of st's posts above after, newest first, read once a round.
+// Subscriptions only read the posts it returns.
+func (f *feed) page(ctx context.Context, r *round, st ruche.Stream, after int64) ([]ruche.Post, error) {
+	k := pageKey{st, after}
+	if posts, ok := r.pages[k]; ok {
+		return posts, nil
+	}
+	posts, err := f.a.Posts.Timeline(ctx, f.u, st, ruche.Page{MinID: after, Limit: streamBatch})
+	if err != nil {
+		return nil, err
+	}
+	r.pages[k] = posts
+	return posts, nil
+}
+
+// post returns post id as the member may read it now, read once a round.
+func (f *feed) post(ctx context.Context, r *round, id int64) (ruche.Post, error) {
+	if p, ok := r.posts[id]; ok {
+		return p.post, p.err
+	}
+	p, err := f.a.Posts.Post(ctx, f.u, id)
+	if err == nil || isNotFound(err) {
+		r.posts[id] = postRead{p, err}
+	}
+	return p, err
+}
+
 // posts returns the events of what changed among posts: new posts on each stream,
 // new direct posts, and, for the posts in changed a subscription already sent, their
 // edits and deletions.
 func (f *feed) posts(ctx context.Context, changed []int64) ([]event, error) {
 	var out []event
+	r := newRound()
 	for _, s := range f.subs {
 		if s.posts != nil {
-			evs, err := f.newPosts(ctx, s)
+			evs, err := f.newPosts(ctx, r, s)
 			if err != nil {
 				return nil, err
 			}
@@ -233,7 +292,7 @@ func (f *feed) posts(ctx context.Context, changed []int64) ([]event, error) {
 			}
 			out = append(out, evs...)
 		}
-		evs, err := f.changedPosts(ctx, s, changed)
+		evs, err := f.changedPosts(ctx, r, s, changed)
 		if err != nil {
 			return nil, err
 		}
@@ -245,10 +304,10 @@ func (f *feed) posts(ctx context.Context, changed []int64) ([]event, error) {
 // newPosts reads s's stream above the last post read, oldest first. The timeline's
 // commit horizon holds back posts whose transactions may still be open, so none is
 // skipped for having committed after a newer one.
-func (f *feed) newPosts(ctx context.Context, s *subscription) ([]event, error) {
+func (f *feed) newPosts(ctx context.Context, r *round, s *subscription) ([]event, error) {
 	var out []event
 	for {
-		posts, err := f.a.Posts.Timeline(ctx, f.u, *s.posts, ruche.Page{MinID: s.after, Limit: streamBatch})
+		posts, err := f.page(ctx, r, *s.posts, s.after)
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +381,7 @@ func indexOf(ids []int64, id int64) int {
 // when the member can no longer read it (deleted, or out of their sight now), a
 // status.update when its text was edited. Ids s never sent are ignored, so a stream
 // never names a post its member did not see.
-func (f *feed) changedPosts(ctx context.Context, s *subscription, changed []int64) ([]event, error) {
+func (f *feed) changedPosts(ctx context.Context, r *round, s *subscription, changed []int64) ([]event, error) {
 	var out []event
 	for _, c := range changed {
 		var ids []int64
@@ -331,7 +390,7 @@ func (f *feed) changedPosts(ctx context.Context, s *subscription, changed []int6
 		}
 		ids = append(ids, s.byOriginal[c]...) // boosts of it: deleted with it
 		for _, sid := range ids {
-			p, err := f.a.Posts.Post(ctx, f.u, sid)
+			p, err := f.post(ctx, r, sid)
 			if isNotFound(err) {
 				s.forget(sid)
 				out = append(out, event{Stream: s.name, Event: "delete", Payload: idString(sid)})

@@ -14,13 +14,13 @@ import (
 
 const listColumns = `l.id, l.title, l.replies_policy, l.exclusive`
 
-// knowablePerson says that account a is a person of this instance whom viewer $viewer
-// (guest flag $guest) may know of: a guest knows only themselves and those who wrote
-// to them. It is AccountByUsername's rule.
-func knowablePerson(a string, viewer, guest int) string {
-	return fmt.Sprintf(`(%[1]s.domain IS NULL AND %[1]s.kind = 'person'
-	AND (NOT $%[3]d::boolean OR %[1]s.id = $%[2]d OR EXISTS (SELECT 1 FROM posts kp JOIN mentions km ON km.post_id = kp.id
-		WHERE kp.account_id = %[1]s.id AND km.account_id = $%[2]d)))`, a, viewer, guest)
+// listable says that account a may be on the list of viewer $viewer (role $role),
+// and be shown among its members: a person (lists hold people, not groups) whom the
+// viewer may know of, by the one rule every account read follows (knowable). It is
+// checked when the list is read as well as when it is filled, because what the owner
+// may know changes: a member is suspended, the owner is made a guest.
+func listable(a string, viewer, role int) string {
+	return fmt.Sprintf(`%s.kind = 'person' AND %s`, a, knowable(a, viewer, role))
 }
 
 // Lists returns ownerID's lists by title.
@@ -61,27 +61,31 @@ func (s *Store) DeleteList(ctx context.Context, ownerID, id int64) error {
 	return err
 }
 
-// ownList checks in tx that ownerID owns list id, and locks it against a concurrent
-// delete (whose cascade would otherwise race with an insert of members).
-func ownList(ctx context.Context, tx pgx.Tx, ownerID, id int64) error {
-	var found bool
-	err := tx.QueryRow(ctx, `SELECT true FROM lists WHERE id = $1 AND account_id = $2 FOR SHARE`, id, ownerID).Scan(&found)
-	return interpret(err)
+// ownList checks in tx that ownerID owns list id, locks it against a concurrent
+// delete (whose cascade would otherwise race with an insert of members), and returns
+// the owner's role now, for whom they may know.
+func ownList(ctx context.Context, tx pgx.Tx, ownerID, id int64) (ruche.Role, error) {
+	var role ruche.Role
+	err := tx.QueryRow(ctx, `SELECT u.role FROM lists l JOIN users u ON u.account_id = l.account_id
+		WHERE l.id = $1 AND l.account_id = $2 FOR SHARE OF l`, id, ownerID).Scan(&role)
+	return role, interpret(err)
 }
 
-// ListAccounts returns a page of the members of ownerID's list id, highest account id first.
+// ListAccounts returns a page of the members of ownerID's list id, highest account id
+// first. Members the owner may no longer know of (suspended since, or the owner made a
+// guest) are left out, as they are of every other account read.
 func (s *Store) ListAccounts(ctx context.Context, ownerID, id int64, pg ruche.Page) ([]ruche.Author, error) {
 	var as []ruche.Author
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := ownList(ctx, tx, ownerID, id); err != nil {
+		role, err := ownList(ctx, tx, ownerID, id)
+		if err != nil {
 			return err
 		}
-		within, args, order := pageBounds(pg, 0, 2)
+		within, args, order := pageBounds(pg, 0, 4)
 		rows, _ := tx.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at
 			FROM list_members m JOIN accounts a ON a.id = m.account_id
-			WHERE m.list_id = $1 AND `+within("a.id")+fmt.Sprintf(` ORDER BY a.id %s LIMIT %d`, order, pg.Limit),
-			append([]any{id}, args...)...)
-		var err error
+			WHERE m.list_id = $1 AND `+listable("a", 2, 3)+` AND `+within("a.id")+fmt.Sprintf(` ORDER BY a.id %s LIMIT %d`, order, pg.Limit),
+			append([]any{id, ownerID, string(role)}, args...)...)
 		as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Author, error) {
 			var a ruche.Author
 			err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt)
@@ -102,15 +106,15 @@ var errMemberNotFound = ruche.Errorf(ruche.CodeNotFound, "error.member_not_found
 // AddToList adds the accounts to the viewer's list id, all or none.
 func (s *Store) AddToList(ctx context.Context, v ruche.Viewer, id int64, accountIDs []int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if err := ownList(ctx, tx, v.ID, id); err != nil {
+		if _, err := ownList(ctx, tx, v.ID, id); err != nil {
 			return err
 		}
 		ids := slices.Clone(accountIDs)
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
 		tag, err := tx.Exec(ctx, `INSERT INTO list_members (list_id, account_id)
-			SELECT $4, a.id FROM accounts a WHERE a.id = ANY($3) AND `+knowablePerson("a", 1, 2)+`
-			ON CONFLICT DO NOTHING`, v.ID, v.Role == ruche.RoleGuest, ids, id)
+			SELECT $4, a.id FROM accounts a WHERE a.id = ANY($3) AND `+listable("a", 1, 2)+`
+			ON CONFLICT DO NOTHING`, v.ID, string(v.Role), ids, id)
 		if err != nil {
 			return interpret(err)
 		}
@@ -119,8 +123,8 @@ func (s *Store) AddToList(ctx context.Context, v ruche.Viewer, id int64, account
 		}
 		// Some were members already, or are not to be had: count those that may be.
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM accounts a WHERE a.id = ANY($3) AND `+knowablePerson("a", 1, 2),
-			v.ID, v.Role == ruche.RoleGuest, ids).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM accounts a WHERE a.id = ANY($3) AND `+listable("a", 1, 2),
+			v.ID, string(v.Role), ids).Scan(&n); err != nil {
 			return err
 		}
 		if n != len(ids) {
@@ -133,7 +137,7 @@ func (s *Store) AddToList(ctx context.Context, v ruche.Viewer, id int64, account
 // RemoveFromList removes the accounts from ownerID's list id.
 func (s *Store) RemoveFromList(ctx context.Context, ownerID, id int64, accountIDs []int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if err := ownList(ctx, tx, ownerID, id); err != nil {
+		if _, err := ownList(ctx, tx, ownerID, id); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM list_members WHERE list_id = $1 AND account_id = ANY($2)`, id, accountIDs)

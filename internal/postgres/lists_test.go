@@ -237,6 +237,89 @@ func TestListMembersArePeopleTheOwnerMayKnow(t *testing.T) {
 	}
 }
 
+// TestListMembersFollowWhatTheOwnerMayKnowNow checks that a list is filled and read by
+// knowable, the rule of every account read: a suspended member cannot be added and
+// drops out of the lists that held them, and an owner made a guest sees only the
+// people a guest may know (themself, and those who wrote to them).
+func TestListMembersFollowWhatTheOwnerMayKnowNow(t *testing.T) {
+	ctx := context.Background()
+	h := newClientHive(t)
+	user(t, h.store, "root", ruche.RoleAdmin) // demotions and suspensions leave an admin
+	olga := user(t, h.store, "olga", ruche.RoleMember)
+	ana := user(t, h.store, "ana", ruche.RoleMember)
+	bob := user(t, h.store, "bob", ruche.RoleMember)
+	sue := user(t, h.store, "sue", ruche.RoleMember)
+	zed := user(t, h.store, "zed", ruche.RoleMember)
+	list, err := h.posts.CreateList(ctx, olga, ruche.ListFields{Title: "Colleagues"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := func() []int64 {
+		t.Helper()
+		as, err := h.posts.ListAccounts(ctx, olga, list.ID, ruche.Page{})
+		if err != nil {
+			t.Fatalf("ListAccounts: %v", err)
+		}
+		out := []int64{}
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	desc := func(ids ...int64) []int64 {
+		slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(b, a) })
+		return ids
+	}
+
+	// A suspended member is not found, alone or among others (all or none).
+	if err := h.store.SetSuspended(ctx, 0, zed.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "adding a suspended member", h.posts.AddToList(ctx, olga, list.ID, []int64{zed.ID}),
+		ruche.CodeNotFound, "error.member_not_found")
+	wantError(t, "adding a suspended member among others", h.posts.AddToList(ctx, olga, list.ID, []int64{ana.ID, zed.ID}),
+		ruche.CodeNotFound, "error.member_not_found")
+	if got := members(); len(got) != 0 {
+		t.Errorf("after refused adds, the list holds %v; want nobody", got)
+	}
+
+	// One suspended after being added drops out of the list, and is back when reinstated.
+	if err := h.posts.AddToList(ctx, olga, list.ID, []int64{ana.ID, bob.ID, sue.ID, olga.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := members(), desc(ana.ID, bob.ID, sue.ID, olga.ID); !slices.Equal(got, want) {
+		t.Fatalf("members = %v, want %v", got, want)
+	}
+	if err := h.store.SetSuspended(ctx, 0, sue.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := members(), desc(ana.ID, bob.ID, olga.ID); !slices.Equal(got, want) {
+		t.Errorf("with sue suspended, members = %v, want %v", got, want)
+	}
+	if err := h.store.SetSuspended(ctx, 0, sue.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := members(), desc(ana.ID, bob.ID, sue.ID, olga.ID); !slices.Equal(got, want) {
+		t.Errorf("with sue reinstated, members = %v, want %v", got, want)
+	}
+
+	// Made a guest, olga sees herself and ana, who wrote to her, and not the others.
+	h.write(ruche.PostDraft{AuthorID: ana.ID, Visibility: ruche.VisDirect, MentionIDs: []int64{olga.ID}})
+	if err := h.store.SetRole(ctx, 0, olga.ID, ruche.RoleGuest); err != nil {
+		t.Fatal(err)
+	}
+	olga.Role = ruche.RoleGuest
+	if got, want := members(), desc(ana.ID, olga.ID); !slices.Equal(got, want) {
+		t.Errorf("to olga made a guest, members = %v, want %v (herself and who wrote to her)", got, want)
+	}
+	page, err := h.posts.ListAccounts(ctx, olga, list.ID, ruche.Page{Limit: 1})
+	if err != nil || len(page) != 1 || page[0].ID != max(ana.ID, olga.ID) {
+		t.Errorf("a page of one = %+v, %v; want the highest of ana and olga", page, err)
+	}
+	wantError(t, "a guest adding a colleague again", h.posts.AddToList(ctx, olga, list.ID, []int64{bob.ID}),
+		ruche.CodeNotFound, "error.member_not_found")
+}
+
 // TestListStreamIsGatedLikeHome checks that a list's stream shows its members' posts
 // and boosts exactly as the owner may see them, and only to the owner.
 func TestListStreamIsGatedLikeHome(t *testing.T) {
