@@ -7,15 +7,18 @@ import (
 	"unicode/utf8"
 )
 
-// Profile returns a member's page; a guest sees only members who are part of their
-// conversations, which today means nobody but themself.
+// Profile returns a member's page. A guest sees only themself and the members who
+// wrote to them: the same rule as every other read of accounts (AccountByHandle), so
+// the web UI and the client API agree.
 func (ps *Posts) Profile(ctx context.Context, u User, username string) (Profile, error) {
 	p, err := ps.Store.Profile(ctx, ViewerOf(u), strings.ToLower(username))
 	if err != nil {
 		return Profile{}, notFoundAs(err, "error.member_not_found")
 	}
 	if u.Role == RoleGuest && p.ID != u.ID {
-		return Profile{}, Errorf(CodeNotFound, "error.member_not_found")
+		if _, err := ps.Store.AccountByHandle(ctx, ViewerOf(u), p.Username); err != nil {
+			return Profile{}, notFoundAs(err, "error.member_not_found")
+		}
 	}
 	return p, nil
 }
