@@ -366,7 +366,7 @@ func TestMastoOAuthRefusals(t *testing.T) {
 		name, url, code string
 	}{
 		{"scope beyond the app's", oaAuthorizeURL(app.ClientID, redirect, "read write", "s", challenge), "invalid_scope"},
-		{"unknown scope", oaAuthorizeURL(app.ClientID, redirect, "read admin:read", "s", challenge), "invalid_scope"},
+		{"unknown scope", oaAuthorizeURL(app.ClientID, redirect, "read admin:everything", "s", challenge), "invalid_scope"},
 		{"implicit grant", strings.Replace(oaAuthorizeURL(app.ClientID, redirect, "read", "s", challenge), "response_type=code", "response_type=token", 1),
 			"unsupported_response_type"},
 		{"no response_type", strings.Replace(oaAuthorizeURL(app.ClientID, redirect, "read", "s", challenge), "response_type=code&", "", 1),
@@ -508,8 +508,8 @@ func TestMastoOAuthSettings(t *testing.T) {
 	// Bad forms are told, and keep what was typed.
 	p = b.submit("/settings/development", "/settings/development", url.Values{"name": {"nothing"}})
 	want(t, p, http.StatusUnprocessableEntity, "Choose at least one permission.")
-	p = b.submit("/settings/development", "/settings/development", url.Values{"name": {"bad"}, "scopes": {"read", "admin:write"}})
-	want(t, p, http.StatusUnprocessableEntity, "admin:write")
+	p = b.submit("/settings/development", "/settings/development", url.Values{"name": {"bad"}, "scopes": {"read", "admin:everything"}})
+	want(t, p, http.StatusUnprocessableEntity, "admin:everything")
 	p = b.submit("/settings/development", "/settings/development", url.Values{"name": {" "}, "scopes": {"read"}})
 	want(t, p, http.StatusUnprocessableEntity, "needs a name")
 

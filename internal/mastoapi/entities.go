@@ -94,7 +94,7 @@ func (a *API) author(au ruche.Author) Account {
 		DisplayName: displayName(au, time.Now()),
 		URL:         a.BaseURL + "/@" + au.Username, URI: a.BaseURL + "/@" + au.Username,
 		Avatar: a.avatarURL(), AvatarStatic: a.avatarURL(), Header: a.headerURL(), HeaderStatic: a.headerURL(),
-		CreatedAt: iso(time.Unix(0, 0)), Emojis: []any{}, Fields: []Field{}, Roles: []any{},
+		CreatedAt: iso(au.CreatedAt), Emojis: []any{}, Fields: []Field{}, Roles: []any{}, Discoverable: true, Noindex: true,
 	}
 	if f, ok := presenceField(au.Presence, time.Now()); ok {
 		acc.Fields = append(acc.Fields, f)

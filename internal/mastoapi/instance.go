@@ -60,7 +60,15 @@ func (a *API) languages() []string {
 	return out
 }
 
-var imageTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
+// What the composer may offer. Apps show attach and poll buttons by these numbers, so
+// they say what Ruche takes today: no attachments yet (issue 8), no polls. The keys
+// stay, as some apps (Ice Cubes) require them.
+const (
+	maxMedia       = 0
+	maxPollOptions = 0
+)
+
+var mediaTypes = []string{}
 
 // vapidKey is the public key phones verify pushes with ("" without Web Push).
 func (a *API) vapidKey(r *http.Request) (string, error) {
@@ -91,10 +99,10 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 			"urls":     map[string]any{"streaming": a.streamingURL()},
 			"vapid":    map[string]any{"public_key": vapid},
 			"accounts": map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
-			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
-			"media_attachments": map[string]any{"supported_mime_types": imageTypes, "image_size_limit": 16 << 20,
+			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": maxMedia, "characters_reserved_per_url": 23},
+			"media_attachments": map[string]any{"supported_mime_types": mediaTypes, "image_size_limit": 16 << 20,
 				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
-			"polls":       map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+			"polls":       map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
 			"translation": map[string]any{"enabled": false},
 		},
 		"registrations": map[string]any{"enabled": false, "approval_required": true, "message": nil},
@@ -121,10 +129,10 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 		"invites_enabled":   true,
 		"configuration": map[string]any{
 			"accounts": map[string]any{"max_featured_tags": 0},
-			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": 4, "characters_reserved_per_url": 23},
-			"media_attachments": map[string]any{"supported_mime_types": imageTypes, "image_size_limit": 16 << 20,
+			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": maxMedia, "characters_reserved_per_url": 23},
+			"media_attachments": map[string]any{"supported_mime_types": mediaTypes, "image_size_limit": 16 << 20,
 				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
-			"polls": map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+			"polls": map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
 		},
 		"contact_account": nil,
 		"rules":           []any{},

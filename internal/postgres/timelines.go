@@ -18,7 +18,7 @@ import (
 // viewer may not see is not even counted. "b.reblog_of_id IS NOT NULL" says nothing
 // new but lets the planner answer "boosted by the viewer" from posts_one_boost alone,
 // rather than reading every post the viewer ever wrote.
-const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
+const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at,
 	p.visibility, coalesce(p.in_reply_to_id, 0), coalesce(p.in_reply_to_account_id, 0), coalesce(p.reblog_of_id, 0),
 	p.source, p.html, p.spoiler_text, p.event_title, p.event_start, p.event_end, coalesce(p.event_place, ''),
 	p.created_at, p.edited_at,
@@ -52,7 +52,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var likes, boosts, replies int64
 	var group ruche.GroupRef
 	err := row.Scan(&p.ID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName,
-		&p.Author.Presence.Emoji, &p.Author.Presence.Text, &p.Author.Presence.ExpiresAt,
+		&p.Author.Presence.Emoji, &p.Author.Presence.Text, &p.Author.Presence.ExpiresAt, &p.Author.CreatedAt,
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,

@@ -104,15 +104,16 @@ func (o *OAuth) now() time.Time {
 	return time.Now()
 }
 
-// Apps registered anonymously from one address per hour: enough for anyone setting up
-// their phone, not enough to fill the table.
-const appsPerAddressHour = 30
+// Apps registered anonymously from one address per hour: a whole office behind one
+// NAT signs in from one address (apps register anew at each sign-in), yet a single
+// client cannot fill the table.
+const appsPerAddressHour = 300
 
 // An IPv6 client may hold a /48 (65,536 /64s), so its network counts too; and all
 // anonymous registrations together are capped, so the table cannot be flooded.
 const (
-	appsPerNetworkHour = 100
-	appsPerHour        = 2000
+	appsPerNetworkHour = 1000
+	appsPerHour        = 5000
 )
 
 // networkKey is the client's /48 for IPv6 (its address for IPv4).

@@ -19,6 +19,7 @@ type Author struct {
 	Username    string
 	DisplayName string
 	Presence    Presence
+	CreatedAt   time.Time // when the account was made, where the query has it
 }
 
 // Name is what to call the author.

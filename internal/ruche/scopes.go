@@ -33,14 +33,18 @@ func SupportedScopes() []string {
 }
 
 // ParseScopes reads a space-separated scope list (OAuth's form; Mastodon also accepts
-// "+" between them). Empty means "read", as in Mastodon. An unknown scope is refused.
+// "+" between them). Empty means "read", as in Mastodon. An unknown scope is refused;
+// admin and crypto scopes are dropped (neverGranted).
 func ParseScopes(s string) (Scopes, error) {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '+' })
 	if len(fields) == 0 {
 		return Scopes{"read"}, nil
 	}
-	var out Scopes
+	out := Scopes{}
 	for _, f := range fields {
+		if neverGranted(f) {
+			continue
+		}
 		if !knownScope(f) {
 			return nil, Errorf(CodeInvalid, "error.oauth_scope_unknown", f)
 		}
@@ -49,6 +53,15 @@ func ParseScopes(s string) (Scopes, error) {
 		}
 	}
 	return out, nil
+}
+
+// neverGranted are scopes some apps always ask for (Fedilab's admin login, Tokodon)
+// that Ruche never grants: administration is done in the web UI. They are dropped
+// rather than refused, so those apps can still sign in; the token's scope says what
+// was granted.
+func neverGranted(s string) bool {
+	return s == "crypto" || s == "admin:read" || s == "admin:write" ||
+		strings.HasPrefix(s, "admin:read:") || strings.HasPrefix(s, "admin:write:")
 }
 
 func knownScope(s string) bool {

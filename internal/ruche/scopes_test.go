@@ -33,7 +33,10 @@ func TestScopes(t *testing.T) {
 			t.Errorf("%q allows %q = %v, want %v", tt.granted, tt.required, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"admin:read", "read:everything", "root", "read:"} {
+	if sc, err := ParseScopes("read write follow push admin:read admin:write admin:read:accounts crypto"); err != nil || sc.String() != "read write follow push" {
+		t.Errorf("admin scopes: %q, %v; want them dropped", sc, err)
+	}
+	for _, bad := range []string{"admin:everything", "read:everything", "root", "read:"} {
 		if _, err := ParseScopes(bad); ErrorCode(err) != CodeInvalid {
 			t.Errorf("ParseScopes(%q) = %v, want invalid", bad, err)
 		}

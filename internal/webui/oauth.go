@@ -87,6 +87,10 @@ type consentData struct {
 	Redirect string // where the member will be sent back; shown so a lookalike app stands out
 	OOB      bool
 	Scopes   []scopeLine
+	// Again is this request without force_login: where signing in as someone else
+	// comes back to. ForceLogin: the app asked the member to choose the account.
+	Again      string
+	ForceLogin bool
 }
 
 // AuthorizeForm is GET /oauth/authorize: the consent page. An unknown client or an
@@ -102,8 +106,11 @@ func (ui *UI) AuthorizeForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	h := w.Header()
 	h.Set("Content-Security-Policy", consentPolicy(h.Get("Content-Security-Policy"), redirect))
+	q := r.URL.Query()
+	force, _ := strconv.ParseBool(q.Get("force_login"))
+	q.Del("force_login")
 	ui.render(w, r, http.StatusOK, "oauth_authorize", "oauth.title", consentData{App: app, Params: params, Redirect: redirect,
-		OOB: redirect == ruche.OOB, Scopes: describeScopes(ui.printer(r), sc)}, "")
+		OOB: redirect == ruche.OOB, Scopes: describeScopes(ui.printer(r), sc), Again: "/oauth/authorize?" + q.Encode(), ForceLogin: force}, "")
 	return nil
 }
 

@@ -3,6 +3,7 @@ package webui
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/clientaddr"
@@ -54,7 +55,13 @@ func (ui *UI) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, authn.SessionCookie(ui.Secure, ""))
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	// Signing out to sign in as someone else (the consent page's "use another
+	// account") comes back where it started.
+	to := "/login"
+	if next := authn.SafeNext(r.PostFormValue("next")); next != "/" {
+		to += "?next=" + url.QueryEscape(next)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 type accountData struct {
