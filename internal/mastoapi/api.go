@@ -75,6 +75,11 @@ func (a *API) h(fn handler) http.Handler {
 			a.Error(w, r, http.StatusUnauthorized, "error.api_unauthorized")
 			return
 		}
+		r, err := withParams(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		v, err := fn(w, r, *u)
 		a.write(w, r, v, err)
 	})
@@ -86,6 +91,11 @@ func (a *API) anyone(fn handler) http.Handler {
 		var u ruche.User
 		if p, ok := authn.UserFrom(r.Context()); ok {
 			u = *p
+		}
+		r, err := withParams(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
 		}
 		v, err := fn(w, r, u)
 		a.write(w, r, v, err)

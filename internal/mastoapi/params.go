@@ -1,6 +1,7 @@
 package mastoapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,8 +23,32 @@ type params url.Values
 // maxBody bounds a request body (media uploads come with their own limits).
 const maxBody = 1 << 20
 
-// readParams parses r's parameters; a body that cannot be parsed is a 422.
+type paramsKey struct{}
+
+// withParams reads the parameters of a request that may carry a body before its
+// handler runs, so that a body that cannot be read is a 422 for every route, even
+// those that take no parameters (nothing is done on a garbled request).
+func withParams(r *http.Request) (*http.Request, error) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return r, nil
+	}
+	p, err := parseParams(r)
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), paramsKey{}, p)), nil
+}
+
+// readParams returns r's parameters; a body that cannot be parsed is a 422.
 func readParams(r *http.Request) (params, error) {
+	if p, ok := r.Context().Value(paramsKey{}).(params); ok {
+		return p, nil
+	}
+	return parseParams(r)
+}
+
+func parseParams(r *http.Request) (params, error) {
 	out := url.Values{}
 	for k, vs := range r.URL.Query() {
 		out[k] = append(out[k], vs...)
