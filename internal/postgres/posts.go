@@ -16,9 +16,14 @@ const (
 	channelNotifications = "ruche_notifications"
 )
 
-// writeTimeout bounds transactions that create posts, which keeps them far inside the
-// stream horizon's ten seconds (see horizon).
-const writeTimeout = `SET LOCAL statement_timeout = '4s'`
+// writeTimeout starts every transaction that writes posts: it bounds it far inside the
+// stream horizon's ten seconds, and names it (application_name, visible to every
+// session at once in pg_stat_activity) so that the horizon waits for post writers
+// only, not for every short transaction of the job queue (see horizonSQL).
+const writeTimeout = `SELECT set_config('statement_timeout', '4s', true), set_config('application_name', '` + postWriter + `', true)`
+
+// postWriter is the application_name of a transaction that may insert posts.
+const postWriter = "ruche:writing-posts"
 
 // AccountByUsername returns a local account's author card. A guest finds only the
 // accounts that addressed them, so that guests cannot probe who works here.

@@ -30,6 +30,10 @@ func TestPollingNeverSkipsALateCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer txA.Rollback(ctx)
+	// A writer of posts names itself first, as the store's writers do.
+	if _, err := txA.Exec(ctx, `SELECT set_config('application_name', 'ruche:writing-posts', true)`); err != nil {
+		t.Fatal(err)
+	}
 	var idA int64
 	if err := txA.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, source, html) VALUES ($1, 'company', 'A', '<p>A</p>') RETURNING id`,
 		ana.ID).Scan(&idA); err != nil {
@@ -71,5 +75,37 @@ func TestPollingNeverSkipsALateCommit(t *testing.T) {
 	}
 	if !got[idA] || !got[idB] {
 		t.Errorf("poll after commit = %v, want both A %d and B %d", got, idA, idB)
+	}
+}
+
+// TestOtherTransactionsDoNotHoldStreamsBack: a transaction that writes no posts (the
+// job queue's, say) does not hide a post committed while it is open.
+func TestOtherTransactionsDoNotHoldStreamsBack(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.NewStore(t)
+	ana := user(t, s, "ana", ruche.RoleMember)
+	conn, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	other, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(ctx)
+	if _, err := other.Exec(ctx, `SELECT count(*) FROM accounts`); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.CreatePost(ctx, ruche.PostDraft{AuthorID: ana.ID, Visibility: ruche.VisCompany, Source: "now", HTML: "<p>now</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Timeline(ctx, ruche.ViewerOf(ana), ruche.Stream{Kind: ruche.StreamCompany}, ruche.Page{Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || page[0].ID != id {
+		t.Fatalf("company stream = %v, want the post just written while another transaction is open", page)
 	}
 }

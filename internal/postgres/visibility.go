@@ -27,10 +27,14 @@ func gate(p string, viewer, role int) string {
 // the clock at insert (next_id), and no insert can get an id below the start of its
 // transaction.
 //
-// It runs as its own statement before the stream's query: any transaction open then
-// is counted, and any that ended before it is in the query's snapshot. Transactions
-// older than ten seconds are ignored so that one stuck session cannot freeze every
-// stream; transactions that write posts set a statement timeout far below that.
+// Only transactions that write posts count: they name themselves (postWriter) before
+// inserting, so the job queue's many short transactions never hold a stream back.
+// The query runs as its own statement before the stream's: any writer open then is
+// counted, and any that ended before it is in the query's snapshot; a writer that names
+// itself after this look gets an id above the horizon. Transactions older than ten
+// seconds are ignored so that one stuck session cannot freeze every stream; writers
+// set a statement timeout far below that.
 const horizonSQL = `SELECT (floor(extract(epoch FROM least(clock_timestamp(), min(xact_start))) * 1000)::bigint) << 16
 	FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+	AND application_name = '` + postWriter + `'
 	AND xact_start IS NOT NULL AND xact_start > now() - interval '10 seconds'`
