@@ -87,10 +87,17 @@ func TestRoutesAreMastodons(t *testing.T) {
 
 // notInSpec reports Mastodon routes its API description leaves out: the streaming
 // API (a server of its own at Mastodon, described apart) and a few the description
-// misses but apps call.
+// misses but apps call (the instance's languages; version 1 of the notification
+// policy, which would otherwise pass for GET /api/v1/notifications/{id}).
 func notInSpec(pattern string) bool {
-	return strings.HasPrefix(pattern, "/api/v1/streaming") || strings.HasPrefix(pattern, "/api/v1/tags/")
+	return strings.HasPrefix(pattern, "/api/v1/streaming") || strings.HasPrefix(pattern, "/api/v1/tags/") ||
+		pattern == "/api/v1/instance/languages" || pattern == "/api/v1/notifications/policy"
 }
+
+// misdescribed are routes whose answer in Mastodon's description is not Mastodon's:
+// version 1 of filters is described as one filter where Mastodon answers a list, so
+// no answer of ours can be validated; the coverage check leaves them out.
+var misdescribed = []string{"GET /api/v1/filters"}
 
 // checkSpecCoverage fails a full run of the suite in which some client-API route never
 // had a response validated against Mastodon's schemas.
@@ -101,8 +108,8 @@ func checkSpecCoverage(code int) int {
 	covered := apispec.Covered()
 	var missing []string
 	for _, rt := range clientRoutes() {
-		if !strings.HasPrefix(rt.Pattern, "/api/") {
-			continue
+		if !strings.HasPrefix(rt.Pattern, "/api/") || rt.Unsupported || slices.Contains(misdescribed, rt.Method+" "+rt.Pattern) {
+			continue // no answer of these can match the description
 		}
 		tmpl, ok := apispec.MatchPath(rt.Method, rt.Pattern)
 		if !ok {

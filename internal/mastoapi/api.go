@@ -62,6 +62,10 @@ type Route struct {
 	// AppToken: an application's own token (client_credentials) may call it; other
 	// routes need a member behind the token.
 	AppToken bool
+	// Unsupported: an action Ruche does not have, answered 422 with a message apps
+	// show (not 404, which they take for a broken server); no answer of it can match
+	// Mastodon's schema, so the schema coverage check leaves it out.
+	Unsupported bool
 }
 
 // handler is an API handler: it returns the value to write as JSON, or an error.
