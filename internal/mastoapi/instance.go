@@ -38,12 +38,13 @@ func (a *API) members(r *http.Request) int {
 	a.countMu.Lock()
 	defer a.countMu.Unlock()
 	if time.Since(a.countedAt) > 5*time.Minute {
+		a.countedAt = time.Now() // after an error too: try again in five minutes, not on every request
 		n, err := a.Accounts.CountMembers(r.Context())
 		if err != nil {
 			a.Log.Warn("counting members", "err", err)
 			return a.count
 		}
-		a.count, a.countedAt = n, time.Now()
+		a.count = n
 	}
 	return a.count
 }

@@ -53,8 +53,8 @@ func parseParams(r *http.Request) (params, error) {
 	for k, vs := range r.URL.Query() {
 		out[k] = append(out[k], vs...)
 	}
-	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return params(out), nil
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return params(out), nil // an empty body is no body, whatever its declared type
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {

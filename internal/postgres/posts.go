@@ -16,23 +16,26 @@ const (
 	channelNotifications = "ruche_notifications"
 )
 
-// writeTimeout starts every transaction that writes posts: it bounds it far inside the
-// stream horizon's ten seconds, and names it (application_name, visible to every
-// session at once in pg_stat_activity) so that the horizon waits for post writers
-// only, not for every short transaction of the job queue (see horizonSQL).
+// writeTimeout starts every transaction that writes rows a stream pages by id (posts,
+// boosts, likes): it bounds it far inside the stream horizon's ten seconds, and names
+// it (application_name, visible to every session at once in pg_stat_activity) so that
+// the horizon waits for those writers only, not for every short transaction of the job
+// queue (see horizonSQL).
 const writeTimeout = `SELECT set_config('statement_timeout', '4s', true), set_config('application_name', '` + postWriter + `', true)`
 
-// postWriter is the application_name of a transaction that may insert posts.
+// postWriter is the application_name of a transaction that may insert rows paged by
+// id under the stream horizon.
 const postWriter = "ruche:writing-posts"
 
 // AccountByUsername returns a local account's author card. A guest finds only the
 // accounts that addressed them, so that guests cannot probe who works here.
 func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username string) (ruche.Author, error) {
 	var a ruche.Author
+	// "Addressed them": in a post the guest can see, not one of a group they are not in.
 	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, a.display_name FROM accounts a
 		WHERE lower(a.username) = lower($1) AND a.domain IS NULL AND a.kind = 'person'
-		AND (NOT $3::boolean OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p JOIN mentions m ON m.post_id = p.id
-			WHERE p.account_id = a.id AND m.account_id = $2))`, username, v.ID, v.Role == ruche.RoleGuest).
+		AND ($3::text <> 'guest' OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p JOIN mentions m ON m.post_id = p.id
+			WHERE p.account_id = a.id AND m.account_id = $2 AND `+gate("p", 2, 3)+`))`, username, v.ID, string(v.Role)).
 		Scan(&a.ID, &a.Username, &a.DisplayName)
 	return a, interpret(err)
 }
@@ -260,6 +263,10 @@ func (s *Store) SetLiked(ctx context.Context, accountID, postID int64, liked boo
 		})
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// The favourites stream pages by like id under the same horizon as posts.
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
 		var author int64
 		err := tx.QueryRow(ctx, `INSERT INTO likes (post_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 			RETURNING (SELECT account_id FROM posts WHERE id = $1)`, postID, accountID).Scan(&author)

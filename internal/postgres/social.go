@@ -28,11 +28,11 @@ func knowable(a string, viewer, role int) string {
 	(%[1]s.kind = 'person'
 		AND NOT EXISTS (SELECT 1 FROM users ku WHERE ku.account_id = %[1]s.id AND ku.suspended_at IS NOT NULL)
 		AND ($%[3]d::text <> 'guest' OR %[1]s.id = $%[2]d OR EXISTS (SELECT 1 FROM posts kp JOIN mentions kn ON kn.post_id = kp.id
-			WHERE kp.account_id = %[1]s.id AND kn.account_id = $%[2]d)))
+			WHERE kp.account_id = %[1]s.id AND kn.account_id = $%[2]d AND %[4]s)))
 	OR (%[1]s.kind = 'group' AND ($%[3]d::text = 'admin'
 		OR EXISTS (SELECT 1 FROM group_members km WHERE km.group_id = %[1]s.id AND km.account_id = $%[2]d AND km.state IN ('member', 'invited'))
 		OR ($%[3]d::text <> 'guest' AND EXISTS (SELECT 1 FROM groups kg WHERE kg.account_id = %[1]s.id AND kg.kind <> 'secret'))))))`,
-		a, viewer, role)
+		a, viewer, role, gate("kp", viewer, role))
 }
 
 // accountSelect hydrates accounts for the viewer ($1, role $2), persons and groups
@@ -180,7 +180,7 @@ func (s *Store) Relationships(ctx context.Context, v ruche.Viewer, ids []int64) 
 // notificationSelect reads the viewer's ($1, role $2) notifications, leaving out
 // those about posts the viewer may no longer see; conditions follow.
 var notificationSelect = `SELECT n.id, n.kind, a.id, a.username, a.display_name, a.presence_emoji, a.presence_text,
-		a.presence_expires_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
+		a.presence_expires_at, a.created_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
 		coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
 	FROM notifications n JOIN accounts a ON a.id = n.from_id LEFT JOIN accounts ga ON ga.id = n.group_id
 	WHERE n.account_id = $1 AND ` + notificationVisible + ` `
@@ -195,7 +195,7 @@ func (s *Store) queryNotifications(ctx context.Context, v ruche.Viewer, more str
 		var postID int64
 		var g ruche.GroupRef
 		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &n.From.Presence.Emoji,
-			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)
+			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &n.From.CreatedAt, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)
 		if g.ID != 0 {
 			n.Group = &g
 		}
@@ -368,11 +368,11 @@ func (s *Store) Conversations(ctx context.Context, v ruche.Viewer, pg ruche.Page
 // authors returns the author cards of ids. They are the people on posts the viewer
 // sees (authors and mentions), shown as the posts show them.
 func (s *Store) authors(ctx context.Context, ids []int64) (map[int64]ruche.Author, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, username, display_name, presence_emoji, presence_text, presence_expires_at
+	rows, _ := s.pool.Query(ctx, `SELECT id, username, display_name, presence_emoji, presence_text, presence_expires_at, created_at
 		FROM accounts WHERE id = ANY($1)`, ids)
 	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Author, error) {
 		var a ruche.Author
-		err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt)
+		err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt)
 		return a, err
 	})
 	byID := map[int64]ruche.Author{}

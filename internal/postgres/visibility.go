@@ -29,7 +29,9 @@ func gate(p string, viewer, role int) string {
 //
 // Only transactions that write posts count: they name themselves (postWriter) before
 // inserting, so the job queue's many short transactions never hold a stream back.
-// The query runs as its own statement before the stream's: any writer open then is
+// The query runs as its own autocommit statement before the stream's (inside a
+// transaction, pg_stat_activity is a snapshot and would miss new writers): any writer
+// open then is
 // counted, and any that ended before it is in the query's snapshot; a writer that names
 // itself after this look gets an id above the horizon. Transactions older than ten
 // seconds are ignored so that one stuck session cannot freeze every stream; writers

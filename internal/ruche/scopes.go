@@ -52,6 +52,9 @@ func ParseScopes(s string) (Scopes, error) {
 			out = append(out, f)
 		}
 	}
+	if len(out) == 0 { // only scopes never granted: nothing could be given
+		return nil, Errorf(CodeInvalid, "error.oauth_scope_unknown", fields[0])
+	}
 	return out, nil
 }
 

@@ -36,7 +36,7 @@ func TestScopes(t *testing.T) {
 	if sc, err := ParseScopes("read write follow push admin:read admin:write admin:read:accounts crypto"); err != nil || sc.String() != "read write follow push" {
 		t.Errorf("admin scopes: %q, %v; want them dropped", sc, err)
 	}
-	for _, bad := range []string{"admin:everything", "read:everything", "root", "read:"} {
+	for _, bad := range []string{"admin:everything", "read:everything", "root", "read:", "admin:read admin:write"} {
 		if _, err := ParseScopes(bad); ErrorCode(err) != CodeInvalid {
 			t.Errorf("ParseScopes(%q) = %v, want invalid", bad, err)
 		}
