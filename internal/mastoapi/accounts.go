@@ -42,7 +42,6 @@ func (a *API) accountRoutes() []Route {
 		r("POST", "/api/v1/accounts/{id}/unfollow", "write:follows", a.accountUnfollow),
 		r("GET", "/api/v1/accounts/{id}/lists", "read:lists", a.accountLists),
 		r("GET", "/api/v1/accounts/{id}/featured_tags", "read:accounts", a.accountFeaturedTags),
-		r("GET", "/api/v1/follow_requests", "read:follows", empty),
 		r("GET", "/api/v1/blocks", "read:blocks", empty),
 		r("GET", "/api/v1/mutes", "read:mutes", empty),
 		r("GET", "/api/v1/endorsements", "read:accounts", empty),

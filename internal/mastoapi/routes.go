@@ -7,7 +7,8 @@ import "net/http"
 func (a *API) Routes() []Route {
 	var out []Route
 	for _, part := range [][]Route{a.instanceRoutes(), a.accountRoutes(), a.statusRoutes(), a.timelineRoutes(),
-		a.notificationRoutes(), a.streamingRoutes(), a.pushRoutes(), a.compatRoutes()} {
+		a.notificationRoutes(), a.streamingRoutes(), a.pushRoutes(), a.compatRoutes(),
+		a.followRequestRoutes()} {
 		out = append(out, part...)
 	}
 	return out
