@@ -179,9 +179,8 @@ type CountResponse struct {
 }
 
 // unreadCount counts, as Mastodon does, the notifications newer than the member's
-// notifications marker (all of them if the app never saved one), among those the
-// filter keeps, up to limit (100 by default, at most 1000). The web UI's own "read"
-// state is another thing: apps keep their place with the marker.
+// notifications marker among those the filter keeps, up to limit (100 by default, at
+// most 1000); the domain counts them in one query.
 func (a *API) unreadCount(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
 	p, err := readParams(r)
 	if err != nil {
@@ -191,39 +190,15 @@ func (a *API) unreadCount(w http.ResponseWriter, r *http.Request, u ruche.User) 
 	if err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 1000)
 	f, none, err := notificationFilter(p)
 	if err != nil || none {
 		return CountResponse{}, err
 	}
-	ms, err := a.Posts.Markers(r.Context(), u, []string{ruche.MarkerNotifications})
+	n, err := a.Posts.CountUnreadNotifications(r.Context(), u, f, limit)
 	if err != nil {
 		return nil, err
 	}
-	// The store counts nothing but the web UI's unread state, so the count pages
-	// through the notifications above the marker, at most limit of them.
-	const batch = 80
-	pg := ruche.Page{SinceID: ms[ruche.MarkerNotifications].LastReadID, Limit: batch}
-	count := 0
-	for count < limit {
-		ns, err := a.Posts.NotificationsFiltered(r.Context(), u, pg, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range ns {
-			if _, ok := a.notification(n); ok {
-				count++
-			}
-		}
-		if len(ns) < batch {
-			break
-		}
-		pg.MaxID = ns[len(ns)-1].ID
-	}
-	return CountResponse{Count: min(count, limit)}, nil
+	return CountResponse{Count: n}, nil
 }
 
 // GroupedNotifications is Mastodon's GroupedNotificationsResults: the groups of a

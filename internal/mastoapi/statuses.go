@@ -346,10 +346,9 @@ func (a *API) favourites(w http.ResponseWriter, r *http.Request, u ruche.User) (
 	return a.statuses(posts), nil
 }
 
-// bookmarks is the stream of the posts the member bookmarked that they may still see.
-// The domain's bookmarks stream is ordered and paged by the posts' ids (newest post
-// first), not by when they were bookmarked as in Mastodon; the Link header follows
-// the stream's own cursors, so paging is consistent either way.
+// bookmarks is the stream of the posts the member bookmarked that they may still see,
+// newest bookmark first, paged by bookmark id as Mastodon's is: the Link header
+// carries bookmark ids, which the posts do not.
 func (a *API) bookmarks(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
 	p, err := readParams(r)
 	if err != nil {
@@ -359,12 +358,10 @@ func (a *API) bookmarks(w http.ResponseWriter, r *http.Request, u ruche.User) (a
 	if err != nil {
 		return nil, err
 	}
-	posts, err := a.Posts.Timeline(r.Context(), u, ruche.Stream{Kind: ruche.StreamBookmarks}, pg)
+	posts, bounds, err := a.Posts.Bookmarks(r.Context(), u, pg)
 	if err != nil {
 		return nil, err
 	}
-	if len(posts) > 0 {
-		a.link(w, r, posts[0].ID, posts[len(posts)-1].ID)
-	}
+	a.link(w, r, bounds.Newest, bounds.Oldest)
 	return a.statuses(posts), nil
 }

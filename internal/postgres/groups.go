@@ -84,6 +84,10 @@ func firstErr(err, otherwise error) error {
 func (s *Store) SetMembership(ctx context.Context, groupID, accountID int64, state ruche.MembershipState, role ruche.GroupRole,
 	notify ruche.NotificationKind, from int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// It may insert notifications, which page by id under the stream horizon.
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
 		if err := lockGroup(ctx, tx, groupID); err != nil {
 			return err
 		}
@@ -228,6 +232,10 @@ func (s *Store) Pinned(ctx context.Context, v ruche.Viewer, groupID int64) ([]ru
 // RejectRequest deletes a request to join and notifies the person turned down.
 func (s *Store) RejectRequest(ctx context.Context, groupID, accountID, from int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// Notifications page by id under the stream horizon.
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2 AND state = 'requested'`, groupID, accountID)
 		if err != nil || tag.RowsAffected() == 0 {
 			return firstErr(err, ruche.ErrNotFound)

@@ -179,35 +179,50 @@ func listIDs(within func(column string) string, order string, limit, list int) s
 // like first, and the page's first and last like ids. Like ids come from next_id, so
 // the stream horizon holds for them as for posts.
 func (s *Store) Favourites(ctx context.Context, v ruche.Viewer, pg ruche.Page) ([]ruche.Post, ruche.PageBounds, error) {
+	return s.markedPosts(ctx, v, pg, "likes")
+}
+
+// Bookmarks returns a page of the posts the viewer bookmarked and may still see,
+// newest bookmark first, and the page's first and last bookmark ids. Bookmark ids come
+// from next_id and are written by named writers (SetBookmarked), so the stream
+// horizon holds for them as for posts.
+func (s *Store) Bookmarks(ctx context.Context, v ruche.Viewer, pg ruche.Page) ([]ruche.Post, ruche.PageBounds, error) {
+	return s.markedPosts(ctx, v, pg, "bookmarks")
+}
+
+// markedPosts returns a page of the posts the viewer marked in table (likes or
+// bookmarks: rows of account_id, post_id and their own id, indexed by account and id)
+// and may still see, newest mark first, and the page's first and last mark ids.
+func (s *Store) markedPosts(ctx context.Context, v ruche.Viewer, pg ruche.Page, table string) ([]ruche.Post, ruche.PageBounds, error) {
 	var horizon int64
 	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
 		return nil, ruche.PageBounds{}, fmt.Errorf("stream horizon: %w", err)
 	}
 	within, args, order := pageBounds(pg, horizon, 3)
-	rows, _ := s.pool.Query(ctx, `SELECT l.id, l.post_id FROM likes l JOIN posts p ON p.id = l.post_id
-		WHERE l.account_id = $1 AND `+within("l.id")+` AND `+gate("p", 1, 2)+
-		fmt.Sprintf(` ORDER BY l.id %s LIMIT %d`, order, pg.Limit), append([]any{v.ID, string(v.Role)}, args...)...)
-	type like struct{ ID, PostID int64 }
-	likes, err := pgx.CollectRows(rows, pgx.RowToStructByPos[like])
+	rows, _ := s.pool.Query(ctx, `SELECT m.id, m.post_id FROM `+table+` m JOIN posts p ON p.id = m.post_id
+		WHERE m.account_id = $1 AND `+within("m.id")+` AND `+gate("p", 1, 2)+
+		fmt.Sprintf(` ORDER BY m.id %s LIMIT %d`, order, pg.Limit), append([]any{v.ID, string(v.Role)}, args...)...)
+	type mark struct{ ID, PostID int64 }
+	marks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[mark])
 	if err != nil {
 		return nil, ruche.PageBounds{}, err
 	}
-	if len(likes) == 0 {
+	if len(marks) == 0 {
 		return []ruche.Post{}, ruche.PageBounds{}, nil
 	}
-	likeOf := map[int64]int64{}
-	ids := make([]int64, 0, len(likes))
-	bounds := ruche.PageBounds{Newest: likes[0].ID, Oldest: likes[0].ID}
-	for _, l := range likes {
-		likeOf[l.PostID] = l.ID
-		ids = append(ids, l.PostID)
-		bounds.Newest, bounds.Oldest = max(bounds.Newest, l.ID), min(bounds.Oldest, l.ID)
+	markOf := map[int64]int64{}
+	ids := make([]int64, 0, len(marks))
+	bounds := ruche.PageBounds{Newest: marks[0].ID, Oldest: marks[0].ID}
+	for _, m := range marks {
+		markOf[m.PostID] = m.ID
+		ids = append(ids, m.PostID)
+		bounds.Newest, bounds.Oldest = max(bounds.Newest, m.ID), min(bounds.Oldest, m.ID)
 	}
 	posts, err := s.queryPosts(ctx, v, postsByID, ids)
 	if err != nil {
 		return nil, ruche.PageBounds{}, err
 	}
-	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(likeOf[b.ID], likeOf[a.ID]) })
+	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(markOf[b.ID], markOf[a.ID]) })
 	return posts, bounds, nil
 }
 
@@ -238,11 +253,12 @@ func (s *Store) SetMarker(ctx context.Context, accountID int64, timeline string,
 
 // ClaimIdempotencyKey claims key for accountID's next post, or returns the post
 // already written under it (0 while it is being written). The claim is its own
-// transaction, committed at once, so that a concurrent duplicate sees it.
+// transaction, committed at once, so that a concurrent duplicate sees it; CreatePost
+// records the post under it in the post's transaction.
 //
 // A key older than a day is claimed afresh, as is a claim without a post after a
-// minute: the request that made it died between claiming and recording (the domain
-// gives writing half of that).
+// minute: the request that made it died before its post committed (a post and its
+// record commit together, so a claim without a post has none).
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, accountID int64, key string) (int64, bool, error) {
 	// The loop runs again only when the claim it saw was released between the two
 	// statements; a few rounds are plenty.
@@ -270,13 +286,6 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, accountID int64, key st
 		return *postID, false, nil
 	}
 	return 0, false, nil // a key claimed and released over and over: in progress, for now
-}
-
-// SetIdempotentPost records the post written under accountID's claimed key.
-func (s *Store) SetIdempotentPost(ctx context.Context, accountID int64, key string, postID int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET post_id = $3 WHERE account_id = $1 AND key = $2 AND post_id IS NULL`,
-		accountID, key, postID)
-	return err
 }
 
 // ReleaseIdempotencyKey forgets accountID's claim of key, if no post was recorded.

@@ -17,7 +17,7 @@ const (
 )
 
 // writeTimeout starts every transaction that writes rows a stream pages by id (posts,
-// boosts, likes): it bounds it far inside the stream horizon's ten seconds, and names
+// boosts, likes, bookmarks, notifications): it bounds it far inside the stream horizon's ten seconds, and names
 // it (application_name, visible to every session at once in pg_stat_activity) so that
 // the horizon waits for those writers only, not for every short transaction of the job
 // queue (see horizonSQL).
@@ -77,6 +77,9 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 		if err != nil {
 			return interpret(err)
 		}
+		if err := recordIdempotentPost(ctx, tx, d, id); err != nil {
+			return err
+		}
 		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
 			return err
 		}
@@ -103,6 +106,28 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 		return err
 	})
 	return id, err
+}
+
+// errKeyNotClaimed fails a post whose idempotency key is no longer claimed and free:
+// another request has written a post under it, or it was released.
+var errKeyNotClaimed = ruche.Errorf(ruche.CodeConflict, "error.post_in_progress")
+
+// recordIdempotentPost records post id under the author's claimed idempotency key, if
+// the draft has one, in the post's transaction: the post and its record commit
+// together or not at all. A key not claimed and free fails the transaction.
+func recordIdempotentPost(ctx context.Context, tx pgx.Tx, d ruche.PostDraft, id int64) error {
+	if d.IdempotencyKey == "" {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, `UPDATE idempotency_keys SET post_id = $3 WHERE account_id = $1 AND key = $2 AND post_id IS NULL`,
+		d.AuthorID, d.IdempotencyKey, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return errKeyNotClaimed
+	}
+	return nil
 }
 
 // setMentionsAndTags replaces the mentions and tags of post id.
@@ -282,12 +307,18 @@ func (s *Store) SetLiked(ctx context.Context, accountID, postID int64, liked boo
 
 // SetBookmarked bookmarks or forgets a post.
 func (s *Store) SetBookmarked(ctx context.Context, accountID, postID int64, on bool) error {
-	q := `DELETE FROM bookmarks WHERE account_id = $1 AND post_id = $2`
-	if on {
-		q = `INSERT INTO bookmarks (account_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+	if !on {
+		_, err := s.pool.Exec(ctx, `DELETE FROM bookmarks WHERE account_id = $1 AND post_id = $2`, accountID, postID)
+		return err
 	}
-	_, err := s.pool.Exec(ctx, q, accountID, postID)
-	return interpret(err)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// The bookmarks stream pages by bookmark id under the same horizon as posts.
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO bookmarks (account_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, accountID, postID)
+		return interpret(err)
+	})
 }
 
 // SetFollowing follows (notifying the followee) or unfollows.
@@ -297,6 +328,10 @@ func (s *Store) SetFollowing(ctx context.Context, followerID, followeeID int64, 
 		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		// Notifications page by id under the stream horizon too.
+		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, followerID, followeeID)
 		if err != nil || tag.RowsAffected() == 0 {
 			return interpret(err)

@@ -232,14 +232,28 @@ func kindStrings(ks []ruche.NotificationKind) []string {
 	return out
 }
 
+// notificationMatches is NotificationFilter's condition on notification n, its
+// arguments ($3 to $5) from filterArgs.
+const notificationMatches = `AND (cardinality($3::text[]) = 0 OR n.kind = ANY($3::text[]))
+		AND NOT n.kind = ANY($4::text[]) AND ($5::bigint = 0 OR n.from_id = $5) `
+
+func filterArgs(f ruche.NotificationFilter) []any {
+	return []any{kindStrings(f.Types), kindStrings(f.ExcludeTypes), f.FromAccountID}
+}
+
 // NotificationsFiltered returns a page of the viewer's notifications matching f,
-// newest first, each post as the viewer sees it.
+// newest first, each post as the viewer sees it. Notification ids come from the
+// clock at insert, as posts' do, and apps poll for newer ones with since_id and
+// min_id: the page stops below the stream horizon (horizonSQL) so that a notification
+// whose transaction commits after a newer one is never skipped.
 func (s *Store) NotificationsFiltered(ctx context.Context, v ruche.Viewer, pg ruche.Page, f ruche.NotificationFilter) ([]ruche.Notification, error) {
-	within, bounds, order := pageBounds(pg, 0, 6)
-	args := append([]any{kindStrings(f.Types), kindStrings(f.ExcludeTypes), f.FromAccountID}, bounds...)
-	ns, err := s.queryNotifications(ctx, v, `AND (cardinality($3::text[]) = 0 OR n.kind = ANY($3::text[]))
-		AND NOT n.kind = ANY($4::text[]) AND ($5::bigint = 0 OR n.from_id = $5) AND `+within("n.id")+
-		fmt.Sprintf(` ORDER BY n.id %s LIMIT %d`, order, pg.Limit), args...)
+	var horizon int64
+	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
+		return nil, fmt.Errorf("stream horizon: %w", err)
+	}
+	within, bounds, order := pageBounds(pg, horizon, 6)
+	ns, err := s.queryNotifications(ctx, v, notificationMatches+`AND `+within("n.id")+
+		fmt.Sprintf(` ORDER BY n.id %s LIMIT %d`, order, pg.Limit), append(filterArgs(f), bounds...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +266,18 @@ func (s *Store) NotificationsFiltered(ctx context.Context, v ruche.Viewer, pg ru
 		ns = []ruche.Notification{}
 	}
 	return ns, nil
+}
+
+// CountNotifications counts the viewer's notifications matching f with ids above
+// sinceID, up to limit, leaving out those about posts the viewer may no longer see
+// (the rule of NotificationsFiltered). The LIMIT inside stops the count at limit, so
+// that a member with years of notifications costs no more than one page.
+func (s *Store) CountNotifications(ctx context.Context, v ruche.Viewer, sinceID int64, f ruche.NotificationFilter, limit int) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM notifications n WHERE n.account_id = $1 AND `+
+		notificationVisible+` `+notificationMatches+`AND n.id > $6 LIMIT $7) x`,
+		append([]any{v.ID, string(v.Role)}, append(filterArgs(f), sinceID, limit)...)...).Scan(&n)
+	return n, err
 }
 
 // Notification returns one of the viewer's notifications.

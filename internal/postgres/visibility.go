@@ -22,13 +22,13 @@ func gate(p string, viewer, role int) string {
 }
 
 // horizonSQL finds the smallest id that a transaction still open in this database
-// might give a post. Streams only show posts below it, so a client polling for newer
-// posts never skips one that commits after a newer one was already shown: ids come from
-// the clock at insert (next_id), and no insert can get an id below the start of its
-// transaction.
+// might give a row that clients page by id (posts, likes, bookmarks, notifications).
+// Streams only show rows below it, so a client polling for newer ones never skips one
+// that commits after a newer one was already shown: ids come from the clock at insert
+// (next_id), and no insert can get an id below the start of its transaction.
 //
-// Only transactions that write posts count: they name themselves (postWriter) before
-// inserting, so the job queue's many short transactions never hold a stream back.
+// Only transactions that write such rows count: they name themselves (postWriter)
+// before inserting, so the job queue's many short transactions never hold a stream back.
 // The query runs as its own autocommit statement before the stream's (inside a
 // transaction, pg_stat_activity is a snapshot and would miss new writers): any writer
 // open then is

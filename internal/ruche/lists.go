@@ -67,8 +67,9 @@ func (f ListFields) Normalize() (ListFields, error) {
 }
 
 // PageBounds are the cursors of a page of a stream that is not ordered by post id (the
-// favourites stream pages by like): Oldest is the next page's MaxID, Newest the
-// previous page's MinID or SinceID. Both are 0 for an empty page.
+// favourites stream pages by like, the bookmarks stream by bookmark): Oldest is the
+// next page's MaxID, Newest the previous page's MinID or SinceID. Both are 0 for an
+// empty page.
 type PageBounds struct {
 	Newest, Oldest int64
 }
@@ -187,6 +188,14 @@ func (ps *Posts) Favourites(ctx context.Context, u User, p Page) ([]Post, PageBo
 	return ps.Store.Favourites(ctx, ViewerOf(u), p.Normalize())
 }
 
+// Bookmarks returns a page of the posts u bookmarked and may still see, newest
+// bookmark first, and its bounds: the stream pages by bookmark id, as Mastodon's does,
+// so that a post bookmarked today comes first however old it is. (Timeline's
+// StreamBookmarks is the same posts ordered and paged by post id.)
+func (ps *Posts) Bookmarks(ctx context.Context, u User, p Page) ([]Post, PageBounds, error) {
+	return ps.Store.Bookmarks(ctx, ViewerOf(u), p.Normalize())
+}
+
 func validMarker(timeline string) error {
 	if timeline != MarkerHome && timeline != MarkerNotifications {
 		return Errorf(CodeInvalid, "error.marker_timeline_invalid")
@@ -244,18 +253,20 @@ func (ps *Posts) CreateIdempotent(ctx context.Context, u User, key string, n New
 		return ps.Post(ctx, u, postID)
 	}
 	// Idempotency keys exist for the client that gave up waiting and will ask again:
-	// once claimed, the post is written and recorded even if this request is
-	// cancelled, so that the retry finds it rather than a freed key.
+	// once claimed, the post is written even if this request is cancelled, so that the
+	// retry finds it rather than a freed key. The store records the key in the
+	// post's own transaction: had it been a later step, a crash between the two would
+	// leave a claim without a post, which a retry after a minute would claim afresh
+	// and post twice.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotentCreateTimeout)
 	defer cancel()
-	p, err := ps.Create(wctx, u, n)
+	p, err := ps.create(wctx, u, n, key)
 	if err != nil {
+		// Frees the key only if no post was recorded: the post may have been written
+		// and only reading it back failed.
 		if rerr := ps.Store.ReleaseIdempotencyKey(wctx, u.ID, key); rerr != nil {
 			return Post{}, errors.Join(err, rerr)
 		}
-		return Post{}, err
-	}
-	if err := ps.Store.SetIdempotentPost(wctx, u.ID, key, p.ID); err != nil {
 		return Post{}, err
 	}
 	return p, nil

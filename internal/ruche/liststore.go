@@ -35,6 +35,10 @@ type ListStore interface {
 	// like first, with the page's like ids (the stream's bounds). Timeline's
 	// StreamFavourites is the same page without them.
 	Favourites(ctx context.Context, viewer Viewer, p Page) ([]Post, PageBounds, error)
+	// Bookmarks returns a page of the posts viewer bookmarked and may still see,
+	// newest bookmark first, with the page's bookmark ids (the stream's bounds).
+	// Timeline's StreamBookmarks is ordered and paged by post id instead.
+	Bookmarks(ctx context.Context, viewer Viewer, p Page) ([]Post, PageBounds, error)
 
 	// Markers returns accountID's saved markers among timelines; one never saved is
 	// absent from the map.
@@ -44,15 +48,14 @@ type ListStore interface {
 	SetMarker(ctx context.Context, accountID int64, timeline string, lastReadID int64) (Marker, error)
 
 	// ClaimIdempotencyKey claims key for accountID's next post and commits the claim.
-	// claimed: the caller writes the post, then calls SetIdempotentPost (or
-	// ReleaseIdempotencyKey if writing failed). Otherwise postID is the post that an
+	// claimed: the caller writes the post with the key in its draft, which records it
+	// in the post's own transaction (see PostDraft.IdempotencyKey), or calls
+	// ReleaseIdempotencyKey if writing failed. Otherwise postID is the post that an
 	// earlier request wrote with the key within the last day, or 0 while that request
 	// is still writing it. A claim still without a post after a minute is taken as
-	// abandoned (its request died) and may be claimed again.
+	// abandoned (its request died before writing) and may be claimed again.
 	ClaimIdempotencyKey(ctx context.Context, accountID int64, key string) (postID int64, claimed bool, err error)
-	// SetIdempotentPost records the post written under a claimed key.
-	SetIdempotentPost(ctx context.Context, accountID int64, key string, postID int64) error
 	// ReleaseIdempotencyKey gives up a claim whose post was not written, so that the
-	// key may be used again.
+	// key may be used again. A key with a post is kept.
 	ReleaseIdempotencyKey(ctx context.Context, accountID int64, key string) error
 }

@@ -123,6 +123,12 @@ func validateEvent(e *Event) (*Event, error) {
 
 // Create publishes a post (or a reply) by u.
 func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
+	return ps.create(ctx, u, n, "")
+}
+
+// create is Create, recording the post under u's claimed idempotency key, when key is
+// not empty, in the transaction that writes it (see CreateIdempotent).
+func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Post, error) {
 	v := ViewerOf(u)
 	source, spoiler, err := validateText(n.Source, n.SpoilerText)
 	if err != nil {
@@ -135,7 +141,8 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 	if err != nil {
 		return Post{}, err
 	}
-	d := PostDraft{AuthorID: u.ID, Visibility: n.Visibility, SpoilerText: spoiler, Source: source, Event: event}
+	d := PostDraft{AuthorID: u.ID, Visibility: n.Visibility, SpoilerText: spoiler, Source: source, Event: event,
+		IdempotencyKey: key}
 	if d.Visibility == "" {
 		d.Visibility = VisCompany
 	}

@@ -81,6 +81,12 @@ type PostDraft struct {
 	Event              *Event
 	MentionIDs         []int64
 	Tags               []string
+	// IdempotencyKey, when set, is the author's claimed key (ClaimIdempotencyKey):
+	// CreatePost records the new post under it in the same transaction, and fails
+	// with CodeConflict, writing nothing, if the key is not claimed and free. Writing
+	// and recording at once leaves no moment where a crash loses the record and a
+	// later retry posts twice. EditPost ignores it.
+	IdempotencyKey string
 }
 
 // PostEdit is an earlier version of a post.

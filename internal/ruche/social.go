@@ -250,6 +250,23 @@ func (ps *Posts) NotificationsFiltered(ctx context.Context, u User, p Page, f No
 	return ps.Store.NotificationsFiltered(ctx, ViewerOf(u), accountPage(p), f)
 }
 
+// CountUnreadNotifications counts, as Mastodon's unread_count does, u's
+// notifications that match f and are newer than u's notifications marker (all of
+// them if no app ever saved one), up to limit: 100 when limit is 0 or less, at most
+// 1000. Those NotificationsFiltered leaves out are not counted. The web UI's own read
+// state (UnreadNotifications) is another thing: apps keep their place with the marker.
+func (ps *Posts) CountUnreadNotifications(ctx context.Context, u User, f NotificationFilter, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	ms, err := ps.Markers(ctx, u, []string{MarkerNotifications})
+	if err != nil {
+		return 0, err
+	}
+	return ps.Store.CountNotifications(ctx, ViewerOf(u), ms[MarkerNotifications].LastReadID, f, limit)
+}
+
 // Notification returns one of u's notifications; not found for anyone else's, and
 // for one about a post u may no longer see.
 func (ps *Posts) Notification(ctx context.Context, u User, id int64) (Notification, error) {

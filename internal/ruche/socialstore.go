@@ -35,6 +35,9 @@ type SocialStore interface {
 	// NotificationsFiltered returns a page of viewer's notifications that match f,
 	// newest first, leaving out those about posts viewer may no longer see.
 	NotificationsFiltered(ctx context.Context, viewer Viewer, p Page, f NotificationFilter) ([]Notification, error)
+	// CountNotifications counts viewer's notifications that match f with ids above
+	// sinceID, at most limit, leaving out those NotificationsFiltered leaves out.
+	CountNotifications(ctx context.Context, viewer Viewer, sinceID int64, f NotificationFilter, limit int) (int, error)
 	// Notification returns one of viewer's notifications; ErrNotFound for another's,
 	// and for one about a post viewer may no longer see.
 	Notification(ctx context.Context, viewer Viewer, id int64) (Notification, error)
