@@ -316,8 +316,19 @@ func TestMastoGate(t *testing.T) {
 							t.Errorf("GET /api/v1/statuses/%s: url %q, want %q", id, u, baseURL+"/posts/"+id)
 						}
 					}
-					for _, sub := range []string{"/context", "/favourited_by", "/source", "/history"} {
+					for _, sub := range []string{"/context", "/favourited_by", "/history"} {
 						check("GET", "/api/v1/statuses/"+id+sub)
+					}
+					// The source is for editing: the author's alone among those who see it.
+					wantSrc := http.StatusNotFound
+					if want {
+						wantSrc = http.StatusForbidden
+						if p.author.user.ID == v.user.ID {
+							wantSrc = http.StatusOK
+						}
+					}
+					if src := c.do("GET", "/api/v1/statuses/"+id+"/source", nil); src.status != wantSrc {
+						t.Errorf("GET /api/v1/statuses/%s/source → %d, want %d (relation %+v)", id, src.status, wantSrc, rel)
 					}
 					fav := c.do("POST", "/api/v1/statuses/"+id+"/favourite", nil)
 					if wantFav := status[ruche.CanDo(ruche.ActLike, p.vis, rel)]; fav.status != wantFav {

@@ -142,8 +142,10 @@ func (a *API) status(p ruche.Post) Status {
 	if p.InReplyToID != 0 {
 		id := idString(p.InReplyToID)
 		s.InReplyToID = &id
-		acc := idString(p.InReplyToAccountID)
-		s.InReplyToAccountID = &acc
+		if p.InReplyToAccountID != 0 { // 0: someone the viewer may not know
+			acc := idString(p.InReplyToAccountID)
+			s.InReplyToAccountID = &acc
+		}
 	}
 	for _, m := range p.Mentions {
 		s.Mentions = append(s.Mentions, Mention{ID: idString(m.ID), Username: m.Username, Acct: m.Username, URL: a.BaseURL + "/@" + m.Username})

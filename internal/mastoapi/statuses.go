@@ -215,6 +215,11 @@ func (a *API) statusSource(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
+	// The source is for editing, which only the author may do; it can hold what the
+	// rendered post does not show (unused Markdown link references), as in the web UI.
+	if p.Author.ID != u.ID {
+		return nil, ruche.Errorf(ruche.CodeForbidden, "error.edit_not_yours")
+	}
 	return StatusSource{ID: idString(p.ID), Text: p.Source, SpoilerText: p.SpoilerText}, nil
 }
 

@@ -31,11 +31,12 @@ const postWriter = "ruche:writing-posts"
 // accounts that addressed them, so that guests cannot probe who works here.
 func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username string) (ruche.Author, error) {
 	var a ruche.Author
-	// "Addressed them": in a post the guest can see, not one of a group they are not in.
+	// A guest knows the people whose posts they can see (who wrote to them, or in their
+	// groups): the same rule as knowable.
 	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, a.display_name FROM accounts a
 		WHERE lower(a.username) = lower($1) AND a.domain IS NULL AND a.kind = 'person'
-		AND ($3::text <> 'guest' OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p JOIN mentions m ON m.post_id = p.id
-			WHERE p.account_id = a.id AND m.account_id = $2 AND `+gate("p", 2, 3)+`))`, username, v.ID, string(v.Role)).
+		AND ($3::text <> 'guest' OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p
+			WHERE p.account_id = a.id AND `+gate("p", 2, 3)+`))`, username, v.ID, string(v.Role)).
 		Scan(&a.ID, &a.Username, &a.DisplayName)
 	return a, interpret(err)
 }

@@ -15,8 +15,9 @@ var _ ruche.SocialStore = (*Store)(nil)
 // knowable says that account a is one the viewer ($viewer, role $role) may know of:
 //
 //   - a person of this instance who is not suspended, and, for a guest, only
-//     themself or someone who addressed them (AccountByUsername's rule: guests may
-//     not discover who works here);
+//     themself or someone one of whose posts they can see (who wrote to them, or in
+//     one of their groups): guests may not discover who works here, but whoever's
+//     name they already read on a post is no secret to them (AccountByUsername's rule);
 //   - a group the viewer may know exists (ruche's mayKnow): company admins know every
 //     group, members and invitees know theirs, other members of the company know the
 //     groups that are not secret, guests know no other.
@@ -27,8 +28,8 @@ func knowable(a string, viewer, role int) string {
 	return fmt.Sprintf(`(%[1]s.domain IS NULL AND (
 	(%[1]s.kind = 'person'
 		AND NOT EXISTS (SELECT 1 FROM users ku WHERE ku.account_id = %[1]s.id AND ku.suspended_at IS NOT NULL)
-		AND ($%[3]d::text <> 'guest' OR %[1]s.id = $%[2]d OR EXISTS (SELECT 1 FROM posts kp JOIN mentions kn ON kn.post_id = kp.id
-			WHERE kp.account_id = %[1]s.id AND kn.account_id = $%[2]d AND %[4]s)))
+		AND ($%[3]d::text <> 'guest' OR %[1]s.id = $%[2]d OR EXISTS (SELECT 1 FROM posts kp
+			WHERE kp.account_id = %[1]s.id AND %[4]s)))
 	OR (%[1]s.kind = 'group' AND ($%[3]d::text = 'admin'
 		OR EXISTS (SELECT 1 FROM group_members km WHERE km.group_id = %[1]s.id AND km.account_id = $%[2]d AND km.state IN ('member', 'invited'))
 		OR ($%[3]d::text <> 'guest' AND EXISTS (SELECT 1 FROM groups kg WHERE kg.account_id = %[1]s.id AND kg.kind <> 'secret'))))))`,
@@ -366,7 +367,7 @@ func (s *Store) Conversations(ctx context.Context, v ruche.Viewer, pg ruche.Page
 	for _, p := range posts {
 		postByID[p.ID] = p
 	}
-	authors, err := s.authors(ctx, people)
+	authors, err := s.authors(ctx, v, people)
 	if err != nil {
 		return nil, err
 	}
@@ -391,11 +392,12 @@ func (s *Store) Conversations(ctx context.Context, v ruche.Viewer, pg ruche.Page
 	return out, nil
 }
 
-// authors returns the author cards of ids. They are the people on posts the viewer
-// sees (authors and mentions), shown as the posts show them.
-func (s *Store) authors(ctx context.Context, ids []int64) (map[int64]ruche.Author, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, username, display_name, presence_emoji, presence_text, presence_expires_at, created_at
-		FROM accounts WHERE id = ANY($1)`, ids)
+// authors returns the author cards of ids the viewer may know. They are the people on
+// posts the viewer sees (authors and mentions); a mention added by a reply to a post the
+// viewer cannot see may name someone they may not know, who is left out.
+func (s *Store) authors(ctx context.Context, v ruche.Viewer, ids []int64) (map[int64]ruche.Author, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at
+		FROM accounts a WHERE a.id = ANY($3) AND `+knowable("a", 1, 2), v.ID, string(v.Role), ids)
 	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Author, error) {
 		var a ruche.Author
 		err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt)

@@ -19,7 +19,9 @@ import (
 // new but lets the planner answer "boosted by the viewer" from posts_one_boost alone,
 // rather than reading every post the viewer ever wrote.
 const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at,
-	p.visibility, coalesce(p.in_reply_to_id, 0), coalesce(p.in_reply_to_account_id, 0), coalesce(p.reblog_of_id, 0),
+	p.visibility, coalesce(p.in_reply_to_id, 0),
+	CASE WHEN EXISTS (SELECT 1 FROM accounts ra WHERE ra.id = p.in_reply_to_account_id AND %[2]s) THEN p.in_reply_to_account_id ELSE 0 END,
+	coalesce(p.reblog_of_id, 0),
 	p.source, p.html, p.spoiler_text, p.event_title, p.event_start, p.event_end, coalesce(p.event_place, ''),
 	p.created_at, p.edited_at,
 	(SELECT count(*) FROM likes l WHERE l.post_id = p.id),
@@ -28,18 +30,22 @@ const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.pre
 	EXISTS (SELECT 1 FROM posts b WHERE b.reblog_of_id = p.id AND b.account_id = $1 AND b.reblog_of_id IS NOT NULL),
 	EXISTS (SELECT 1 FROM bookmarks k WHERE k.post_id = p.id AND k.account_id = $1),
 	ARRAY(SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = p.id ORDER BY t.name),
-	ARRAY(SELECT m.account_id FROM mentions m WHERE m.post_id = p.id ORDER BY m.account_id),
-	ARRAY(SELECT ma.username FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id ORDER BY m.account_id),
-	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND ` + "%s" + `),
+	ARRAY(SELECT m.account_id FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id),
+	ARRAY(SELECT ma.username FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id),
+	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND %[1]s),
 	coalesce(p.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, ''),
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_members gd WHERE gd.group_id = p.group_id AND gd.account_id = $1
 		AND gd.state = 'member' AND gd.role IN ('owner', 'moderator')),
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_pins gp WHERE gp.group_id = p.group_id AND gp.post_id = p.id)
 FROM posts p JOIN accounts a ON a.id = p.account_id LEFT JOIN accounts ga ON ga.id = p.group_id `
 
-// selectPosts returns postSelect with the reply-count gate filled in for viewer $1,
-// guest flag $2.
-func selectPosts() string { return fmt.Sprintf(postSelect, gate("r", 1, 2)) }
+// selectPosts returns postSelect with the rules filled in for viewer $1, role $2: the
+// reply count through the gate, and the people a post names (its mentions, whom it
+// answers) only when the viewer may know them: a reply adds its parent's author to its
+// mentions, and that parent may be hidden from a guest who was addressed by the reply.
+func selectPosts() string { return selectPostsSQL }
+
+var selectPostsSQL = fmt.Sprintf(postSelect, gate("r", 1, 2), knowable("ra", 1, 2), knowable("ma", 1, 2))
 
 func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var p ruche.Post
