@@ -53,3 +53,28 @@ func TestMastoGuestNeverLearnsHiddenNames(t *testing.T) {
 		t.Errorf("alice's own reply lost its parent's author")
 	}
 }
+
+// TestMastoDeleteOwnBoost: deleting one's own boost by its id undoes the boost, as in
+// Mastodon; someone else's boost cannot be deleted that way.
+func TestMastoDeleteOwnBoost(t *testing.T) {
+	m, base := boot(t)
+	alice := member(t, m, base, "alice", ruche.RoleMember)
+	bob := member(t, m, base, "bob", ruche.RoleMember)
+	var st, boost struct {
+		ID           string
+		ReblogsCount int `json:"reblogs_count"`
+		Reblog       *struct{ ID string }
+	}
+	alice.ok("POST", "/api/v1/statuses", url.Values{"status": {"Worth sharing"}}).into(t, &st)
+	bob.ok("POST", "/api/v1/statuses/"+st.ID+"/reblog", nil).into(t, &boost)
+	if boost.Reblog == nil || boost.Reblog.ID != st.ID {
+		t.Fatalf("reblog = %+v", boost)
+	}
+	alice.want(http.StatusNotFound, "DELETE", "/api/v1/statuses/"+boost.ID, nil)
+	bob.ok("DELETE", "/api/v1/statuses/"+boost.ID, nil)
+	bob.want(http.StatusNotFound, "GET", "/api/v1/statuses/"+boost.ID, nil)
+	alice.get("/api/v1/statuses/"+st.ID, &st)
+	if st.ReblogsCount != 0 {
+		t.Fatalf("after the boost was deleted: %d reblogs", st.ReblogsCount)
+	}
+}

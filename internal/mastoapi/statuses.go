@@ -202,6 +202,13 @@ func (a *API) deleteStatus(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
+	// Deleting one's own boost by its id undoes it, as in Mastodon.
+	if p.Reblog != nil && p.Author.ID == u.ID {
+		if err := a.Posts.SetBoosted(r.Context(), u, p.Reblog.ID, false); err != nil {
+			return nil, err
+		}
+		return a.status(p), nil
+	}
 	if err := a.Posts.Delete(r.Context(), u, p.ID); err != nil {
 		return nil, err
 	}
