@@ -67,3 +67,40 @@ func TestMastoFollowRequests(t *testing.T) {
 	}
 	alice.want(http.StatusNotFound, "POST", "/api/v1/follow_requests/"+idOf(bob.user.ID)+"/authorize", nil)
 }
+
+// TestMastoGuestModeratorDecides: a guest who moderates a closed group (a freelancer
+// running it) sees and decides its join requests, though they may not otherwise know
+// the people asking.
+func TestMastoGuestModeratorDecides(t *testing.T) {
+	m, base := boot(t)
+	alice := member(t, m, base, "alice", ruche.RoleMember)
+	gina := member(t, m, base, "gina", ruche.RoleGuest)
+	bob := member(t, m, base, "bob", ruche.RoleMember)
+	groups := &ruche.Groups{Store: m.db.store}
+	ctx := context.Background()
+	g, err := groups.Create(ctx, alice.user, "studio", ruche.GroupFields{Name: "Studio", Kind: ruche.GroupClosed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groups.Invite(ctx, alice.user, "studio", "gina"); err != nil {
+		t.Fatal(err)
+	}
+	gina.ok("POST", "/api/v1/accounts/"+idOf(g.ID)+"/follow", nil) // accepts the invitation
+	if err := groups.SetRole(ctx, alice.user, "studio", "gina", ruche.GroupModerator); err != nil {
+		t.Fatal(err)
+	}
+	bob.ok("POST", "/api/v1/accounts/"+idOf(g.ID)+"/follow", nil)
+	var reqs []struct{ ID, Username string }
+	gina.get("/api/v1/follow_requests", &reqs)
+	if len(reqs) != 1 || reqs[0].Username != "bob" {
+		t.Fatalf("guest moderator's requests = %+v", reqs)
+	}
+	gina.ok("POST", "/api/v1/follow_requests/"+idOf(bob.user.ID)+"/authorize", nil)
+	var rels []struct{ Following bool }
+	bob.get("/api/v1/accounts/relationships?id[]="+idOf(g.ID), &rels)
+	if len(rels) != 1 || !rels[0].Following {
+		t.Fatalf("bob after the guest moderator approved: %+v", rels)
+	}
+	// Outside the group, bob stays unknown to her.
+	gina.want(http.StatusNotFound, "GET", "/api/v1/accounts/"+idOf(bob.user.ID), nil)
+}

@@ -66,9 +66,11 @@ func (a *API) followRequests(w http.ResponseWriter, r *http.Request, u ruche.Use
 		return nil, err
 	}
 	var ids []int64
+	people := map[int64]ruche.Author{}
 	for _, q := range reqs {
 		if !slices.Contains(ids, q.member.ID) && len(ids) < max(1, min(limit, 80)) {
 			ids = append(ids, q.member.ID)
+			people[q.member.ID] = q.member.Author
 		}
 	}
 	accs, err := a.Posts.AccountsByID(r.Context(), u, ids)
@@ -83,6 +85,9 @@ func (a *API) followRequests(w http.ResponseWriter, r *http.Request, u ruche.Use
 	for _, id := range ids { // newest request first
 		if acc, ok := byID[id]; ok {
 			out = append(out, a.account(acc))
+		} else {
+			// A guest moderator knows the requester from the group's list alone.
+			out = append(out, a.author(people[id]))
 		}
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package ruche
 
 import (
 	"context"
+	"errors"
 	"strings"
 )
 
@@ -154,12 +155,34 @@ func (gs *Groups) decision(ctx context.Context, u User, handle, username string)
 	if err != nil {
 		return Group{}, Author{}, GroupMembership{}, err
 	}
-	a, err := gs.Store.AccountByUsername(ctx, ViewerOf(u), strings.ToLower(strings.TrimPrefix(username, "@")))
+	username = strings.ToLower(strings.TrimPrefix(username, "@"))
+	a, err := gs.Store.AccountByUsername(ctx, ViewerOf(u), username)
+	if errors.Is(err, ErrNotFound) && u.Role == RoleGuest {
+		// A guest who moderates a group knows the people in it, and those asking or
+		// invited to join: the lists they decide on (Members) show them.
+		a, err = gs.inGroup(ctx, u, handle, username)
+	}
 	if err != nil {
 		return Group{}, Author{}, GroupMembership{}, notFoundAs(err, "error.member_not_found")
 	}
 	m, err := gs.Store.Membership(ctx, g.ID, a.ID)
 	return g, a, m, err
+}
+
+// inGroup finds username among the group's members, requests and invitations.
+func (gs *Groups) inGroup(ctx context.Context, u User, handle, username string) (Author, error) {
+	for _, st := range []MembershipState{StateMember, StateRequested, StateInvited} {
+		ms, err := gs.Members(ctx, u, handle, st)
+		if err != nil {
+			return Author{}, err
+		}
+		for _, m := range ms {
+			if m.Username == username {
+				return m.Author, nil
+			}
+		}
+	}
+	return Author{}, ErrNotFound
 }
 
 // Invite invites someone (a member of the company or a guest) into the group; one who
