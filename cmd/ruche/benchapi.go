@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,8 +52,8 @@ type apiResult struct {
 
 func (r apiResult) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
-	return fmt.Sprintf("GET /api/v1/timelines/home  n=%d  %d connections  %d members  %.0f req/s  p50=%sms  p95=%sms  p99=%sms  max=%sms  (%.1f statuses, %d bytes per page)",
-		r.Requests, r.Connections, r.Members, r.PerSecond, ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max), r.StatusesPerPage, r.BytesPerResponse)
+	return fmt.Sprintf("GET /api/v1/timelines/home  n=%d  %d connections  %d members  %.0f req/s  p50=%sms  p95=%sms  p99=%sms  max=%sms  (%.1f statuses, %d bytes per page; peak RSS %s of server and load together)",
+		r.Requests, r.Connections, r.Members, r.PerSecond, ms(r.P50), ms(r.P95), ms(r.P99), ms(r.Max), r.StatusesPerPage, r.BytesPerResponse, peakRSS())
 }
 
 func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, users []ruche.User, log *slog.Logger) (apiResult, error) {
@@ -200,4 +201,18 @@ func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, user
 	return apiResult{Requests: len(took), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: took[len(took)-1],
 		PerSecond: float64(len(took)) / wall.Seconds(), StatusesPerPage: float64(warmStatuses) / float64(max(b.Warmup, 1)),
 		Members: len(members), Connections: b.Concurrency, BytesPerResponse: size / max(len(took), 1)}, nil
+}
+
+// peakRSS is this process's peak resident memory (VmHWM), from /proc.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
