@@ -36,7 +36,7 @@ func (e smEvent) String() string {
 
 // smWait bounds every wait for an event, so that a failure never hangs; it stays
 // under the streams' 15 s catch-up tick, so only the LISTEN/NOTIFY path can pass.
-const smWait = 8 * time.Second
+const smWait = 12 * time.Second
 
 // smToken says how a WebSocket presents its token.
 type smToken int

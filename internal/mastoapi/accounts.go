@@ -377,11 +377,7 @@ func (a *API) accountStatuses(w http.ResponseWriter, r *http.Request, u ruche.Us
 	if err != nil {
 		return nil, err
 	}
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 40)
+	p, pg, err := pagedParams(r, 40)
 	if err != nil {
 		return nil, err
 	}
@@ -504,33 +500,31 @@ func withinPage(posts []ruche.Post, pg ruche.Page) []ruche.Post {
 // --- Followers and following --------------------------------------------------------
 
 func (a *API) accountFollowers(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.accountPeople(w, r, u, a.Posts.Followers)
+	return a.accountPage(w, r, u, a.Posts.Followers, 40)
 }
 
 func (a *API) accountFollowing(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.accountPeople(w, r, u, a.Posts.Following)
+	return a.accountPage(w, r, u, a.Posts.Following, 40)
 }
 
-// accountPeople answers a list of accounts (40 by default, at most 80, as Mastodon),
-// paged by the domain's cursor, Account.PageID. A list the member may not see (the
-// members of a closed group they are not in) is empty, as Mastodon shows the
-// collections an account hides, rather than an error apps would show.
-func (a *API) accountPeople(w http.ResponseWriter, r *http.Request, u ruche.User,
-	list func(context.Context, ruche.User, int64, ruche.Page) ([]ruche.Account, error)) (any, error) {
+// accountPage answers a page of the accounts list gives for the path's id (followers,
+// following, who liked or boosted a post): at most 80, defaultLimit when no limit is
+// asked, paged by the domain's cursor (Account.PageID: the follow's, like's or
+// boost's own id, as Mastodon pages them). A list the member may not see (the members
+// of a closed group they are not in) is empty, as Mastodon shows the collections an
+// account hides, rather than an error apps would show.
+func (a *API) accountPage(w http.ResponseWriter, r *http.Request, u ruche.User,
+	list func(context.Context, ruche.User, int64, ruche.Page) ([]ruche.Account, error), defaultLimit int) (any, error) {
 	n, err := id(r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 80)
+	p, pg, err := pagedParams(r, 80)
 	if err != nil {
 		return nil, err
 	}
 	if p.String("limit") == "" {
-		pg.Limit = 40
+		pg.Limit = defaultLimit
 	}
 	as, err := list(r.Context(), u, n, pg)
 	if ruche.ErrorCode(err) == ruche.CodeForbidden {

@@ -137,8 +137,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.Error(w, r, http.StatusInternalServerError, "error.internal")
 		return
 	}
-	status := map[ruche.Code]int{ruche.CodeInvalid: 422, ruche.CodeNotFound: 404, ruche.CodeConflict: 409,
-		ruche.CodeUnauthenticated: 401, ruche.CodeForbidden: 403, ruche.CodeRateLimited: 429}[e.Code]
+	status := e.Code.HTTPStatus()
 	p := i18n.FromContext(r.Context(), a.Catalog)
 	writeError(w, status, p.T(e.Key, e.Args...))
 }

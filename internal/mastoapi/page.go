@@ -34,6 +34,16 @@ func page(p params, max int) (ruche.Page, error) {
 	return pg, nil
 }
 
+// pagedParams reads a request's parameters and the page they ask for.
+func pagedParams(r *http.Request, max int) (params, ruche.Page, error) {
+	p, err := readParams(r)
+	if err != nil {
+		return nil, ruche.Page{}, err
+	}
+	pg, err := page(p, max)
+	return p, pg, err
+}
+
 // link writes the Link header apps page with: rel="next" for older items (max_id =
 // the oldest id on this page) and rel="prev" for newer ones (min_id = the newest).
 // URLs are absolute, as apps follow them as given. Nothing is written for an empty page.

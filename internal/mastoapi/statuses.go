@@ -305,72 +305,34 @@ func (a *API) setPinned(r *http.Request, u ruche.User, id int64, pinned bool) er
 }
 
 func (a *API) favouritedBy(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.postAccounts(w, r, u, a.Posts.FavouritedBy)
+	return a.accountPage(w, r, u, a.Posts.FavouritedBy, 20)
 }
 
 func (a *API) rebloggedBy(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.postAccounts(w, r, u, a.Posts.RebloggedBy)
-}
-
-// postAccounts answers a page of the people who did something to a post, paged by
-// the likes' or boosts' own ids (Account.PageID), as Mastodon pages them. A boost's id
-// names what it boosts.
-func (a *API) postAccounts(w http.ResponseWriter, r *http.Request, u ruche.User,
-	list func(context.Context, ruche.User, int64, ruche.Page) ([]ruche.Account, error)) (any, error) {
-	n, err := id(r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 80)
-	if err != nil {
-		return nil, err
-	}
-	as, err := list(r.Context(), u, n, pg)
-	if err != nil {
-		return nil, err
-	}
-	if len(as) > 0 {
-		a.link(w, r, as[0].PageID, as[len(as)-1].PageID)
-	}
-	return a.accounts(as), nil
+	return a.accountPage(w, r, u, a.Posts.RebloggedBy, 20)
 }
 
 // favourites is the stream of the posts the member liked, newest like first, paged
 // by the likes' ids.
 func (a *API) favourites(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 40)
-	if err != nil {
-		return nil, err
-	}
-	posts, bounds, err := a.Posts.Favourites(r.Context(), u, pg)
-	if err != nil {
-		return nil, err
-	}
-	a.link(w, r, bounds.Newest, bounds.Oldest)
-	return a.statuses(posts), nil
+	return a.markedStream(w, r, u, a.Posts.Favourites)
 }
 
 // bookmarks is the stream of the posts the member bookmarked that they may still see,
-// newest bookmark first, paged by bookmark id as Mastodon's is: the Link header
-// carries bookmark ids, which the posts do not.
+// newest bookmark first, paged by bookmark id as Mastodon's is.
 func (a *API) bookmarks(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	p, err := readParams(r)
+	return a.markedStream(w, r, u, a.Posts.Bookmarks)
+}
+
+// markedStream answers a page of the posts the member marked (liked, bookmarked),
+// newest mark first: the Link header carries the marks' ids, which the posts do not.
+func (a *API) markedStream(w http.ResponseWriter, r *http.Request, u ruche.User,
+	read func(context.Context, ruche.User, ruche.Page) ([]ruche.Post, ruche.PageBounds, error)) (any, error) {
+	_, pg, err := pagedParams(r, 40)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := page(p, 40)
-	if err != nil {
-		return nil, err
-	}
-	posts, bounds, err := a.Posts.Bookmarks(r.Context(), u, pg)
+	posts, bounds, err := read(r.Context(), u, pg)
 	if err != nil {
 		return nil, err
 	}

@@ -43,11 +43,7 @@ func (a *API) timelineRoutes() []Route {
 
 // stream answers a page of posts with its Link header; read gets the page asked for.
 func (a *API) stream(w http.ResponseWriter, r *http.Request, read func(p params, pg ruche.Page) ([]ruche.Post, error)) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 40)
+	p, pg, err := pagedParams(r, 40)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +185,7 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 40)
+	p, pg, err := pagedParams(r, 40)
 	if err != nil {
 		return nil, err
 	}
@@ -263,11 +255,7 @@ func (a *API) changeList(r *http.Request, u ruche.User, change func(ctx context.
 // conversations pages the member's conversations by their last posts' ids, as
 // Mastodon does.
 func (a *API) conversations(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	p, err := readParams(r)
-	if err != nil {
-		return nil, err
-	}
-	pg, err := page(p, 40)
+	_, pg, err := pagedParams(r, 40)
 	if err != nil {
 		return nil, err
 	}

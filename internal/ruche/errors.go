@@ -65,6 +65,26 @@ func (e *Error) Is(target error) bool {
 	return (t == ErrNotFound || t == ErrConflict) && e.Code == t.Code
 }
 
+// HTTPStatus is the status every front door answers an error of this code with; the
+// codes are HTTP's own families, so pages and both JSON APIs agree.
+func (c Code) HTTPStatus() int {
+	switch c {
+	case CodeInvalid:
+		return 422
+	case CodeNotFound:
+		return 404
+	case CodeConflict:
+		return 409
+	case CodeUnauthenticated:
+		return 401
+	case CodeForbidden:
+		return 403
+	case CodeRateLimited:
+		return 429
+	}
+	return 500
+}
+
 // ErrorCode returns the Code of err, CodeInternal for anything that is not an *Error.
 func ErrorCode(err error) Code {
 	var e *Error

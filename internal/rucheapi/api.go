@@ -74,8 +74,7 @@ func (a *API) failure(r *http.Request, err error) (int, string) {
 		a.Log.Error("api request failed", "method", r.Method, "err", err)
 		return http.StatusInternalServerError, p.T("error.internal")
 	}
-	status := map[ruche.Code]int{ruche.CodeInvalid: 422, ruche.CodeNotFound: 404, ruche.CodeConflict: 409,
-		ruche.CodeUnauthenticated: 401, ruche.CodeForbidden: 403, ruche.CodeRateLimited: 429}[e.Code]
+	status := e.Code.HTTPStatus()
 	return status, p.T(e.Key, e.Args...)
 }
 

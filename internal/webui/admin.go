@@ -63,7 +63,7 @@ func (ui *UI) CreateInvite(w http.ResponseWriter, r *http.Request) error {
 func (ui *UI) adminFormError(w http.ResponseWriter, r *http.Request, err error) error {
 	switch ruche.ErrorCode(err) {
 	case ruche.CodeInvalid, ruche.CodeConflict:
-		return ui.adminPage(w, r, status(ruche.ErrorCode(err)), "", ui.message(r, err))
+		return ui.adminPage(w, r, ruche.ErrorCode(err).HTTPStatus(), "", ui.message(r, err))
 	}
 	return err
 }

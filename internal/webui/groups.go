@@ -38,7 +38,7 @@ func (ui *UI) CreateGroup(w http.ResponseWriter, r *http.Request) error {
 		Name: r.PostFormValue("name"), Description: r.PostFormValue("description"), Kind: ruche.GroupKind(r.PostFormValue("kind"))}}
 	g, err := ui.Groups.Create(r.Context(), *viewer(r), d.Handle, d.Form)
 	if code := ruche.ErrorCode(err); code == ruche.CodeInvalid || code == ruche.CodeConflict {
-		return ui.groupList(w, r, status(code), d, ui.message(r, err))
+		return ui.groupList(w, r, code.HTTPStatus(), d, ui.message(r, err))
 	}
 	if err != nil {
 		return err

@@ -95,7 +95,7 @@ func (ui *UI) SaveProfile(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := ui.Posts.UpdateProfile(r.Context(), *viewer(r), f); err != nil {
 		if ruche.ErrorCode(err) == ruche.CodeInvalid {
-			ui.render(w, r, status(ruche.CodeInvalid), "profile_edit", "profile_edit.title", profileFormData{Fields: f}, ui.message(r, err))
+			ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "profile_edit", "profile_edit.title", profileFormData{Fields: f}, ui.message(r, err))
 			return nil
 		}
 		return err

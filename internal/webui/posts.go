@@ -196,7 +196,7 @@ func (ui *UI) CreatePost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Show the form again with what was typed and what is wrong; nothing was posted.
-	ui.render(w, r, status(ruche.CodeInvalid), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, ui.message(r, err))
+	ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, ui.message(r, err))
 	return nil
 }
 
@@ -300,7 +300,7 @@ func (ui *UI) Edit(w http.ResponseWriter, r *http.Request) error {
 	post, err := ui.Posts.Edit(r.Context(), *viewer(r), id, source, spoiler)
 	if ruche.ErrorCode(err) == ruche.CodeInvalid {
 		c := &composeData{Source: source, SpoilerText: spoiler}
-		ui.render(w, r, status(ruche.CodeInvalid), "edit", "edit.title", threadData{Post: ruche.Post{ID: id}, Compose: c}, ui.message(r, err))
+		ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "edit", "edit.title", threadData{Post: ruche.Post{ID: id}, Compose: c}, ui.message(r, err))
 		return nil
 	}
 	if err != nil {

@@ -28,7 +28,7 @@ func (ui *UI) LoginForm(w http.ResponseWriter, r *http.Request) {
 func (ui *UI) Login(w http.ResponseWriter, r *http.Request) {
 	data := loginData{Login: r.PostFormValue("login"), Next: authn.SafeNext(r.PostFormValue("next"))}
 	if err := ui.signIn(w, r, data.Login, r.PostFormValue("password")); err != nil {
-		ui.render(w, r, status(ruche.ErrorCode(err)), "login", "login.title", data, ui.message(r, err))
+		ui.render(w, r, ruche.ErrorCode(err).HTTPStatus(), "login", "login.title", data, ui.message(r, err))
 		return
 	}
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
@@ -98,7 +98,7 @@ func (ui *UI) Setup(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		form.Password = ""
-		ui.render(w, r, status(ruche.ErrorCode(err)), "setup", "setup.title", accountData{Token: token, Form: form}, ui.message(r, err))
+		ui.render(w, r, ruche.ErrorCode(err).HTTPStatus(), "setup", "setup.title", accountData{Token: token, Form: form}, ui.message(r, err))
 		return nil
 	}
 	return ui.welcome(w, r, form)
@@ -128,7 +128,7 @@ func (ui *UI) Join(w http.ResponseWriter, r *http.Request) error {
 		if ierr != nil {
 			return ierr
 		}
-		ui.render(w, r, status(ruche.ErrorCode(err)), "join", "join.title", accountData{Token: token, Role: inv.Role, Form: form}, ui.message(r, err))
+		ui.render(w, r, ruche.ErrorCode(err).HTTPStatus(), "join", "join.title", accountData{Token: token, Role: inv.Role, Form: form}, ui.message(r, err))
 		return nil
 	}
 	return ui.welcome(w, r, form)

@@ -122,25 +122,6 @@ func (ui *UI) H(fn handler) http.HandlerFunc {
 	}
 }
 
-// status maps a domain error code to an HTTP status.
-func status(code ruche.Code) int {
-	switch code {
-	case ruche.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case ruche.CodeNotFound:
-		return http.StatusNotFound
-	case ruche.CodeConflict:
-		return http.StatusConflict
-	case ruche.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case ruche.CodeForbidden:
-		return http.StatusForbidden
-	case ruche.CodeRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // message returns the catalogue text of err, or the generic one for internal errors.
 func (ui *UI) message(r *http.Request, err error) string {
 	p := i18n.FromContext(r.Context(), ui.Catalog)
@@ -154,7 +135,7 @@ func (ui *UI) message(r *http.Request, err error) string {
 
 func (ui *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	msg := ui.message(r, err)
-	code := status(ruche.ErrorCode(err))
+	code := ruche.ErrorCode(err).HTTPStatus()
 	ui.render(w, r, code, "error", titleFor(code), nil, msg)
 }
 
