@@ -96,6 +96,9 @@ func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, user
 	base := "http://" + ln.Addr().String()
 	hub := live.NewHub()
 	defer hub.Close()
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	defer stopCache()
+	go db.store.RunCache(cacheCtx, func(err error) { log.Warn("read cache", "err", err) })
 	srv, err := server.New(server.Options{
 		Accounts: &ruche.Accounts{Store: db.store}, Posts: &ruche.Posts{Store: db.store, BaseURL: base},
 		Groups: &ruche.Groups{Store: db.store}, OAuth: oauth, Hub: hub, Catalog: catalog, Files: web.FS,
@@ -196,6 +199,7 @@ func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, user
 		return apiResult{}, err
 	}
 	wall := time.Since(start)
+	fmt.Fprintf(os.Stderr, "home pages from memory / bypassed / guest / outside window / partial: %v\n", db.store.CacheStats())
 	slices.Sort(took)
 	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
 	return apiResult{Requests: len(took), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: took[len(took)-1],

@@ -47,6 +47,8 @@ type API struct {
 	count     int
 	countedAt time.Time
 	Log       *slog.Logger
+
+	statusCache statusCache
 }
 
 // Route is one address of the client API with the OAuth scope it needs. Scope ""
@@ -114,10 +116,12 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if v == nil {
 		v = struct{}{}
 	}
-	body, err := json.Marshal(v)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	body, ok := v.(encodedJSON)
+	if !ok {
+		if body, err = json.Marshal(v); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 	}
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -54,7 +54,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, read func(p params,
 	if len(posts) > 0 {
 		a.link(w, r, posts[0].ID, posts[len(posts)-1].ID)
 	}
-	return a.statuses(posts), nil
+	return a.encodeStatuses(posts)
 }
 
 func (a *API) homeTimeline(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {

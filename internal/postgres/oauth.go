@@ -86,6 +86,18 @@ func (s *Store) CreateToken(ctx context.Context, tokenHash []byte, appID, accoun
 
 // TokenGrant resolves a bearer token in one query: this runs on every API request.
 func (s *Store) TokenGrant(ctx context.Context, tokenHash []byte) (ruche.Grant, error) {
+	if g, ok := s.hot.token(tokenHash); ok {
+		return g, nil
+	}
+	e, _ := s.hot.usable()
+	g, err := s.tokenGrant(ctx, tokenHash)
+	if err == nil {
+		s.hot.keepToken(e, tokenHash, g)
+	}
+	return g, err
+}
+
+func (s *Store) tokenGrant(ctx context.Context, tokenHash []byte) (ruche.Grant, error) {
 	var g ruche.Grant
 	var scopes, appScopes []string
 	var lastUsed time.Time

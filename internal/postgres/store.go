@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +23,7 @@ var _ ruche.Store = (*Store)(nil)
 // Store implements ruche.Store on a PostgreSQL pool.
 type Store struct {
 	pool *pgxpool.Pool
+	hot  *hot
 }
 
 // Open connects to the database at url and checks that it answers. The caller applies
@@ -39,8 +42,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	h := newHot()
 	if cfg.ConnConfig.Tracer == nil {
-		cfg.ConnConfig.Tracer = queryCounter{}
+		cfg.ConnConfig.Tracer = &tracer{hot: h}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -50,7 +54,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, hot: h}, nil
 }
 
 // Pool is the connection pool, for the job queue (River) that shares the database.
@@ -131,14 +135,46 @@ func CountQueries(ctx context.Context) (context.Context, *atomic.Int64) {
 	return context.WithValue(ctx, countKey{}, n), n
 }
 
-// queryCounter is the pool's tracer: it counts statements for CountQueries.
-type queryCounter struct{}
+// tracer is the pool's tracer: it counts statements for CountQueries, and tells the
+// read model (hot) of every write this node commits, so that a writer reads its own
+// writes. River's own tables are not the read model's business.
+type tracer struct {
+	hot   *hot
+	dirty sync.Map // *pgx.Conn → true: a transaction open on it has written
+}
 
-func (queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+type writeKey struct{}
+
+func (t *tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
 		n.Add(1)
+	}
+	if writes(d.SQL) {
+		ctx = context.WithValue(ctx, writeKey{}, true)
 	}
 	return ctx
 }
 
-func (queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (t *tracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryEndData) {
+	switch {
+	case ctx.Value(writeKey{}) != nil:
+		if conn.PgConn().TxStatus() == 'I' {
+			t.hot.wrote()
+		} else {
+			t.dirty.Store(conn, true)
+		}
+	case d.CommandTag.String() == "COMMIT":
+		if _, ok := t.dirty.LoadAndDelete(conn); ok {
+			t.hot.wrote()
+		}
+	case d.CommandTag.String() == "ROLLBACK":
+		t.dirty.Delete(conn)
+	}
+}
+
+// writes reports whether a statement of ours may change rows (all our SQL is written
+// in capitals).
+func writes(sql string) bool {
+	return !strings.Contains(sql, "river_") &&
+		(strings.Contains(sql, "INSERT") || strings.Contains(sql, "UPDATE") || strings.Contains(sql, "DELETE"))
+}

@@ -145,10 +145,26 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 		posts, _, err := s.Favourites(ctx, v, pg)
 		return posts, err
 	}
+	if st.Kind == ruche.StreamHome {
+		if posts, ok, err := s.hotHome(ctx, v, pg); ok || err != nil {
+			return posts, err
+		}
+	}
 	var horizon int64
 	if err := s.pool.QueryRow(ctx, horizonSQL).Scan(&horizon); err != nil {
 		return nil, fmt.Errorf("stream horizon: %w", err)
 	}
+	ids, err := s.streamIDs(ctx, v, st, pg, horizon)
+	if err != nil || len(ids) == 0 {
+		return []ruche.Post{}, err
+	}
+	posts, err := s.queryPosts(ctx, v, postsByID, ids)
+	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(b.ID, a.ID) })
+	return posts, err
+}
+
+// streamIDs returns the ids of a page of a stream, below horizon, through the gate.
+func (s *Store) streamIDs(ctx context.Context, v ruche.Viewer, st ruche.Stream, pg ruche.Page, horizon int64) ([]int64, error) {
 	// The page's bounds are $3 on, so that a stream's own condition can use them too.
 	within, args, order := pageBounds(pg, horizon, 3)
 	n := len(args) + 3
@@ -188,16 +204,7 @@ func (s *Store) Timeline(ctx context.Context, v ruche.Viewer, st ruche.Stream, p
 	where := []string{cond, gate("p", 1, 2), within("p.id")}
 	rows, _ := s.pool.Query(ctx, "SELECT p.id FROM posts p WHERE "+strings.Join(where, " AND ")+
 		fmt.Sprintf(" ORDER BY p.id %s LIMIT %d", order, pg.Limit), append([]any{v.ID, string(v.Role)}, args...)...)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return []ruche.Post{}, nil
-	}
-	posts, err := s.queryPosts(ctx, v, postsByID, ids)
-	slices.SortFunc(posts, func(a, b ruche.Post) int { return cmp.Compare(b.ID, a.ID) })
-	return posts, err
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // pageBounds returns page pg's condition on an id column (within), its arguments,

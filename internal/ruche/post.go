@@ -76,6 +76,11 @@ type Post struct {
 	// and so may delete it.
 	ViewerModeratesGroup bool
 	Pinned               bool // pinned in its group
+	// Stamp, when not 0, names this version of everything above but the viewer's own
+	// marks (Liked, Boosted, Bookmarked, Replies, ViewerModeratesGroup) and Reblog: a
+	// post with the same ID and Stamp reads the same for every member who may see it,
+	// so a front door may reuse what it made of it. 0 promises nothing.
+	Stamp uint64
 }
 
 // GroupRef names the group a post belongs to.
