@@ -83,7 +83,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, _, err := loadConfig("dev bench", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&api, "api", false, "measure the client API over HTTP instead: GET /api/v1/timelines/home")
 		fs.IntVar(&ab.Concurrency, "connections", 32, "with --api: connections in use at once")
-		fs.IntVar(&ab.Members, "members", 2000, "with --api: members drawn, each with a token of their own")
+		fs.IntVar(&ab.Members, "members", 10000, "with --api: members drawn, each with a token of their own")
 		fs.StringVar(&ab.CPUProfile, "cpuprofile", "", "with --api: write a CPU profile of the measured requests to this file")
 		fs.IntVar(&o.Requests, "requests", 2000, "measured requests per stream, each as a different random member")
 		fs.IntVar(&o.Concurrency, "concurrency", 1, "requests in flight at once")

@@ -117,7 +117,9 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, v any, err error) {
 		v = struct{}{}
 	}
 	body, ok := v.(encodedJSON)
-	if !ok {
+	if ok {
+		defer body.release()
+	} else {
 		if body, err = json.Marshal(v); err != nil {
 			a.fail(w, r, err)
 			return

@@ -16,8 +16,20 @@ import (
 // decides who sees what: the posts come from the gate, and a post without a stamp is
 // encoded afresh.
 
-// encodedJSON is a response body already encoded; write sends it as it is.
+// encodedJSON is a response body already encoded; write sends it as it is, then gives
+// its buffer back (release).
 type encodedJSON []byte
+
+// buffers recycles the pages' buffers: at thousands of pages a second, allocating (and
+// zeroing, and collecting) 40 KB each was a tenth of the work.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func (e encodedJSON) release() {
+	b := []byte(e)[:0]
+	if cap(b) <= 1<<20 {
+		buffers.Put(&b)
+	}
+}
 
 // statusParts is a version of a status without the reader's marks: its JSON object
 // without the closing brace, valid until the author's presence lapses (it shows in
@@ -48,7 +60,7 @@ type statusCache struct {
 
 // encodeStatuses encodes a page of posts as a JSON array of Mastodon statuses.
 func (a *API) encodeStatuses(posts []ruche.Post) (encodedJSON, error) {
-	buf := make([]byte, 0, 2048*len(posts)+2)
+	buf := (*buffers.Get().(*[]byte))[:0]
 	buf = append(buf, '[')
 	for i, p := range posts {
 		if i > 0 {

@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,8 +34,13 @@ import (
 //   - A read that raced a change is not kept: every change bumps epoch, and a fill keeps
 //     its result only if epoch did not move while it read.
 //   - A reader sees their own writes: a write on this node bypasses the cache until the
-//     listener has heard a marker sent after it (see wrote), which PostgreSQL delivers
-//     after the write's own announcements, since notifications arrive in commit order.
+//     listener has heard a marker of this node's sent after it (see wrote), which
+//     PostgreSQL delivers after the write's own announcements, since notifications
+//     arrive in commit order.
+//   - A listener that hears nothing, not even the heartbeat marker each node sends every
+//     second, for three seconds stops serving and reconnects: a silent connection must
+//     not keep old facts alive. So a change made on another node is heard within
+//     that bound, normally within milliseconds.
 //
 // Every post served is checked again with ruche.CanSee on fresh facts: the rule itself,
 // not a copy of it.
@@ -49,6 +57,12 @@ type hot struct {
 	written atomic.Uint64
 	heard   atomic.Uint64
 	poke    chan struct{}
+
+	// node tells this node's markers from other nodes'; lastHeard (unix ns) is when the
+	// listener last heard anything. Markers go out every heartbeat, so a listener that
+	// hears nothing for hotSilence has lost the database, even if its socket looks open.
+	node      string
+	lastHeard atomic.Int64
 
 	stats [hotOutcomes]atomic.Int64
 }
@@ -76,7 +90,9 @@ func (s *Store) CacheStats() [hotOutcomes]int64 {
 
 const (
 	cacheChannel  = "ruche_cache"
-	hotTokenTTL   = 5 * time.Minute // a token unused this long is read again
+	hotTokenTTL   = 5 * time.Minute // a grant read this long ago is read again
+	hotHeartbeat  = time.Second
+	hotSilence    = 3 * time.Second
 	hotMaxTokens  = 100_000
 	hotMaxViewers = 50_000
 	hotMaxPosts   = 200_000
@@ -88,13 +104,15 @@ type hotToken struct {
 }
 
 func newHot() *hot {
-	return &hot{poke: make(chan struct{}, 1), tokens: map[string]hotToken{},
+	node := make([]byte, 8)
+	rand.Read(node)
+	return &hot{poke: make(chan struct{}, 1), tokens: map[string]hotToken{}, node: hex.EncodeToString(node),
 		viewers: map[int64]*hotViewer{}, posts: map[int64]*hotPost{}}
 }
 
 // usable reports whether reads may come from memory now, and the epoch to fill against.
 func (h *hot) usable() (uint64, bool) {
-	if h == nil || h.heard.Load() < h.written.Load() {
+	if h == nil || h.heard.Load() < h.written.Load() || time.Since(time.Unix(0, h.lastHeard.Load())) > hotSilence {
 		return 0, false
 	}
 	h.mu.RLock()
@@ -163,16 +181,20 @@ func (h *hot) keepToken(e uint64, hash []byte, g ruche.Grant) {
 
 // changed applies one announcement from the database.
 func (h *hot) changed(payload string) {
+	h.lastHeard.Store(time.Now().UnixNano())
 	kind, rest, _ := strings.Cut(payload, ":")
-	ids := parseIDs(rest)
-	if kind == "sync" && len(ids) == 1 {
-		for {
+	if kind == "sync" { // a marker: this node's own tells which of its writes are heard
+		node, count, _ := strings.Cut(rest, ":")
+		n, err := strconv.ParseUint(count, 10, 64)
+		for node == h.node && err == nil {
 			heard := h.heard.Load()
-			if uint64(ids[0]) <= heard || h.heard.CompareAndSwap(heard, uint64(ids[0])) {
+			if n <= heard || h.heard.CompareAndSwap(heard, n) {
 				return
 			}
 		}
+		return
 	}
+	ids := parseIDs(rest)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.epoch++
@@ -244,15 +266,18 @@ func (h *hot) wrote() {
 // store reads everything from SQL.
 func (s *Store) RunCache(ctx context.Context, onError func(error)) {
 	h := s.hot
-	go func() { // markers: one for all the writes made since the last one
+	go func() { // markers: one for all the writes made since the last one, and a heartbeat
+		beat := time.NewTicker(hotHeartbeat)
+		defer beat.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-h.poke:
+			case <-beat.C:
 			}
 			n := h.written.Load()
-			if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, 'sync:' || $2::bigint)`, cacheChannel, int64(n)); err != nil {
+			if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, 'sync:' || $2 || ':' || $3::bigint)`, cacheChannel, h.node, int64(n)); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
@@ -293,10 +318,16 @@ func (s *Store) listenCache(ctx context.Context) error {
 	// Whatever changed while nobody listened is unknown: start from nothing, and count
 	// every write made so far as heard (they committed before LISTEN returned).
 	s.hot.heard.Store(s.hot.written.Load())
+	s.hot.lastHeard.Store(time.Now().UnixNano())
 	s.hot.setLive(true)
 	for {
-		n, err := raw.WaitForNotification(ctx)
+		wait, cancel := context.WithTimeout(ctx, 2*hotSilence)
+		n, err := raw.WaitForNotification(wait)
+		cancel()
 		if err != nil {
+			if ctx.Err() == nil && wait.Err() != nil {
+				return fmt.Errorf("read cache: nothing heard for %s, not even a heartbeat", 2*hotSilence)
+			}
 			return err
 		}
 		s.hot.changed(n.Payload)

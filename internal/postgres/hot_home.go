@@ -130,6 +130,7 @@ func (s *Store) hotHome(ctx context.Context, v ruche.Viewer, pg ruche.Page) (pos
 	h.mu.RUnlock()
 	if hv == nil {
 		if hv, err = s.loadHotViewer(ctx, v, e); hv == nil || err != nil {
+			why = hotBypassed
 			return nil, false, err
 		}
 	}
@@ -139,8 +140,11 @@ func (s *Store) hotHome(ctx context.Context, v ruche.Viewer, pg ruche.Page) (pos
 	}
 	ids, covered := hv.window(pg)
 	posts = make([]ruche.Post, 0, pg.Limit)
-	for len(ids) > 0 && len(posts) < pg.Limit {
-		chunk := ids[:min(len(ids), pg.Limit-len(posts))]
+	// As in SQL, the page is the first Limit posts the rule lets through; a boost whose
+	// original is hidden takes its place on the page and is then left out.
+	slots := 0
+	for len(ids) > 0 && slots < pg.Limit {
+		chunk := ids[:min(len(ids), pg.Limit-slots)]
 		ids = ids[len(chunk):]
 		got, err := s.hotPosts(ctx, e, chunk)
 		if err != nil {
@@ -169,6 +173,7 @@ func (s *Store) hotHome(ctx context.Context, v ruche.Viewer, pg ruche.Page) (pos
 			if !hv.sees(v.ID, p.Visibility, p.Author.ID, groupOf(p), hp.mentions) {
 				continue
 			}
+			slots++
 			shown := hv.show(v.ID, hp)
 			if p.Reblog != nil {
 				op := orig[p.Reblog.ID]
@@ -185,7 +190,7 @@ func (s *Store) hotHome(ctx context.Context, v ruche.Viewer, pg ruche.Page) (pos
 			posts = append(posts, shown)
 		}
 	}
-	if len(posts) < pg.Limit && !covered {
+	if slots < pg.Limit && !covered {
 		why = hotOutside
 		return nil, false, nil
 	}

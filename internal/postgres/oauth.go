@@ -126,7 +126,7 @@ func (s *Store) tokenGrant(ctx context.Context, tokenHash []byte) (ruche.Grant, 
 		g.User = &ruche.User{ID: *uid, Username: *username, DisplayName: *display, Email: *email, Role: ruche.Role(*role), Locale: *lc, CreatedAt: *created}
 	}
 	if time.Since(lastUsed) > time.Minute {
-		if _, err := s.pool.Exec(ctx, `UPDATE oauth_tokens SET last_used_at = now() WHERE id = $1`, g.TokenID); err != nil {
+		if _, err := s.pool.Exec(ctx, notCached+`UPDATE oauth_tokens SET last_used_at = now() WHERE id = $1`, g.TokenID); err != nil {
 			return ruche.Grant{}, err
 		}
 	}

@@ -79,7 +79,9 @@ type Post struct {
 	// Stamp, when not 0, names this version of everything above but the viewer's own
 	// marks (Liked, Boosted, Bookmarked, Replies, ViewerModeratesGroup) and Reblog: a
 	// post with the same ID and Stamp reads the same for every member who may see it,
-	// so a front door may reuse what it made of it. 0 promises nothing.
+	// so a front door may reuse what it made of it. 0 promises nothing. Only the
+	// store's read model stamps posts, and only for posts that name nobody some member
+	// may not know (never for a guest's read), so what is shared was shareable.
 	Stamp uint64
 }
 
