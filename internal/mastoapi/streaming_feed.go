@@ -171,7 +171,7 @@ func (f *feed) unsubscribe(ctx context.Context, stream, tag, list string) error 
 func (f *feed) start(ctx context.Context, s *subscription) error {
 	s.shown, s.byOriginal = map[int64]shown{}, map[int64][]int64{}
 	if s.posts != nil {
-		newest, err := f.a.Posts.Timeline(ctx, f.u, *s.posts, ruche.Page{Limit: 1})
+		newest, err := f.a.Posts.Timeline(ruche.FreshReads(ctx), f.u, *s.posts, ruche.Page{Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (f *feed) page(ctx context.Context, r *round, st ruche.Stream, after int64)
 	if posts, ok := r.pages[k]; ok {
 		return posts, nil
 	}
-	posts, err := f.a.Posts.Timeline(ctx, f.u, st, ruche.Page{MinID: after, Limit: streamBatch})
+	posts, err := f.a.Posts.Timeline(ruche.FreshReads(ctx), f.u, st, ruche.Page{MinID: after, Limit: streamBatch})
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func (s *Store) hotHome(ctx context.Context, v ruche.Viewer, pg ruche.Page) (pos
 	why := hotServed
 	defer func() { h.stats[why].Add(1) }()
 	switch {
-	case !usable:
+	case !usable || ruche.WantsFresh(ctx):
 		why = hotBypassed
 		return nil, false, nil
 	case v.Role == ruche.RoleGuest:

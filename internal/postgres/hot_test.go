@@ -116,6 +116,15 @@ func TestHotHomeMatchesSQL(t *testing.T) {
 	if twin.HotServed() == 0 {
 		t.Fatal("no home page came from memory: the comparison proved nothing")
 	}
+	// A live stream woken by a change reads the database, not the copy (which hears
+	// of the change on another connection, perhaps later).
+	served := twin.HotServed()
+	if _, err := twin.Timeline(ruche.FreshReads(ctx), ruche.ViewerOf(w.viewers[3]), ruche.Stream{Kind: ruche.StreamHome}, ruche.Page{Limit: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if twin.HotServed() != served {
+		t.Error("a fresh read was served from memory")
+	}
 
 	a1, follower, member := w.viewers[0], w.viewers[5], w.viewers[3] // author1, an admin who follows, a member who follows
 	post := w.posts[1]                                               // author1's first company post

@@ -58,7 +58,7 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 	}
 	if follow && after == 0 {
 		// An empty page: everything from now on is new.
-		newest, err := ui.Posts.Timeline(ctx, u, stream, ruche.Page{Limit: 1})
+		newest, err := ui.Posts.Timeline(ruche.FreshReads(ctx), u, stream, ruche.Page{Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (ui *UI) Live(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		for {
-			posts, err := ui.Posts.Timeline(ctx, u, stream, ruche.Page{MinID: after, Limit: 40})
+			posts, err := ui.Posts.Timeline(ruche.FreshReads(ctx), u, stream, ruche.Page{MinID: after, Limit: 40})
 			if err != nil {
 				return err
 			}
