@@ -40,8 +40,10 @@ const (
 	settle = 250 * time.Millisecond
 	// catchUp re-reads the streams even without a signal: posts held back by the
 	// commit horizon arrive, and a signal missed while the node was not listening is
-	// only a delay. It is also the heartbeat of server-sent events.
-	catchUp = 15 * time.Second
+	// only a delay, at most this long (the full test suite under load showed such
+	// misses; a wake-up is a hint, this is the promise). It is also the heartbeat of
+	// server-sent events.
+	catchUp = 5 * time.Second
 	// keepAlive is how often a WebSocket is pinged, so that proxies keep it open and a
 	// peer that vanished is noticed.
 	keepAlive = 30 * time.Second
