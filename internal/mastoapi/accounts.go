@@ -358,11 +358,7 @@ func (a *API) accountRelationships(w http.ResponseWriter, r *http.Request, u ruc
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Relationship, 0, len(rs))
-	for _, rel := range rs {
-		out = append(out, relationship(rel))
-	}
-	return out, nil
+	return each(rs, relationship), nil
 }
 
 // --- An account's statuses ----------------------------------------------------------
@@ -597,11 +593,7 @@ func (a *API) accountLists(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]List, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, list(l))
-	}
-	return out, nil
+	return each(ls, list), nil
 }
 
 // accountFeaturedTags is empty (Ruche has no featured tags), for accounts the member

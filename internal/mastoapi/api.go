@@ -6,6 +6,7 @@
 package mastoapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -187,3 +188,15 @@ func id(s string) (int64, error) {
 }
 
 func idString(n int64) string { return strconv.FormatInt(n, 10) }
+
+// onID answers a request that does one thing to the object whose id is in the path
+// (dismiss, delete, hide) with the empty object Mastodon answers.
+func onID(do func(context.Context, ruche.User, int64) error) func(http.ResponseWriter, *http.Request, ruche.User) (any, error) {
+	return func(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+		n, err := id(r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, do(r.Context(), u, n)
+	}
+}

@@ -288,9 +288,14 @@ func (a *API) account(acc ruche.Account) Account {
 
 // accounts maps a list of accounts.
 func (a *API) accounts(as []ruche.Account) []Account {
-	out := make([]Account, 0, len(as))
-	for _, acc := range as {
-		out = append(out, a.account(acc))
+	return each(as, a.account)
+}
+
+// each maps xs with f, into a list that encodes as [] when empty, as Mastodon's do.
+func each[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
 	}
 	return out
 }

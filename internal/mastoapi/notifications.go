@@ -21,7 +21,7 @@ func (a *API) notificationRoutes() []Route {
 		{Method: "GET", Pattern: "/api/v1/notifications/requests", Scope: read, Handler: a.h(emptyList)},
 		{Method: "POST", Pattern: "/api/v1/notifications/clear", Scope: write, Handler: a.h(a.clearNotifications)},
 		{Method: "GET", Pattern: "/api/v1/notifications/{id}", Scope: read, Handler: a.h(a.getNotification)},
-		{Method: "POST", Pattern: "/api/v1/notifications/{id}/dismiss", Scope: write, Handler: a.h(a.dismissNotification)},
+		{Method: "POST", Pattern: "/api/v1/notifications/{id}/dismiss", Scope: write, Handler: a.h(onID(a.Posts.DismissNotification))},
 
 		{Method: "GET", Pattern: "/api/v2/notifications", Scope: read, Handler: a.h(a.groupedNotifications)},
 		{Method: "GET", Pattern: "/api/v2/notifications/unread_count", Scope: read, Handler: a.h(a.unreadCount)},
@@ -159,14 +159,6 @@ func (a *API) getNotification(w http.ResponseWriter, r *http.Request, u ruche.Us
 		return nil, err
 	}
 	return v, nil
-}
-
-func (a *API) dismissNotification(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	nid, err := id(r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.Posts.DismissNotification(r.Context(), u, nid)
 }
 
 func (a *API) clearNotifications(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {

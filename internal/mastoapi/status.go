@@ -178,11 +178,7 @@ func (a *API) eventCard(p ruche.Post) *Card {
 
 // statuses maps a page of posts.
 func (a *API) statuses(ps []ruche.Post) []Status {
-	out := make([]Status, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, a.status(p))
-	}
-	return out
+	return each(ps, a.status)
 }
 
 // StatusSource is what the author wrote, for editing in place (Mastodon's

@@ -29,13 +29,13 @@ func (a *API) timelineRoutes() []Route {
 		{Method: "POST", Pattern: "/api/v1/lists", Scope: writeLists, Handler: a.h(a.createList)},
 		{Method: "GET", Pattern: "/api/v1/lists/{id}", Scope: readLists, Handler: a.h(a.getList)},
 		{Method: "PUT", Pattern: "/api/v1/lists/{id}", Scope: writeLists, Handler: a.h(a.updateList)},
-		{Method: "DELETE", Pattern: "/api/v1/lists/{id}", Scope: writeLists, Handler: a.h(a.deleteList)},
+		{Method: "DELETE", Pattern: "/api/v1/lists/{id}", Scope: writeLists, Handler: a.h(onID(a.Posts.DeleteList))},
 		{Method: "GET", Pattern: "/api/v1/lists/{id}/accounts", Scope: readLists, Handler: a.h(a.listAccounts)},
 		{Method: "POST", Pattern: "/api/v1/lists/{id}/accounts", Scope: writeLists, Handler: a.h(a.addToList)},
 		{Method: "DELETE", Pattern: "/api/v1/lists/{id}/accounts", Scope: writeLists, Handler: a.h(a.removeFromList)},
 
 		{Method: "GET", Pattern: "/api/v1/conversations", Scope: "read:statuses", Handler: a.h(a.conversations)},
-		{Method: "DELETE", Pattern: "/api/v1/conversations/{id}", Scope: "write:conversations", Handler: a.h(a.hideConversation)},
+		{Method: "DELETE", Pattern: "/api/v1/conversations/{id}", Scope: "write:conversations", Handler: a.h(onID(a.Posts.HideConversation))},
 		{Method: "POST", Pattern: "/api/v1/conversations/{id}/read", Scope: "write:conversations", Handler: a.h(a.readConversation)},
 	}
 	return append(routes, a.searchRoutes()...)
@@ -104,11 +104,7 @@ func (a *API) lists(w http.ResponseWriter, r *http.Request, u ruche.User) (any, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]List, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, list(l))
-	}
-	return out, nil
+	return each(ls, list), nil
 }
 
 func (a *API) getList(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
@@ -170,14 +166,6 @@ func (a *API) updateList(w http.ResponseWriter, r *http.Request, u ruche.User) (
 	return list(l), nil
 }
 
-func (a *API) deleteList(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	lid, err := id(r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.Posts.DeleteList(r.Context(), u, lid)
-}
-
 // listAccounts pages the list's members: 40 by default, at most 40 (Mastodon allows
 // 80, and limit=0 for all at once; apps follow the Link header either way).
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
@@ -196,14 +184,10 @@ func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Account, 0, len(as))
-	for _, au := range as {
-		out = append(out, a.author(au))
-	}
 	if len(as) > 0 {
 		a.link(w, r, as[0].ID, as[len(as)-1].ID)
 	}
-	return out, nil
+	return each(as, a.author), nil
 }
 
 // accountIDs reads account_ids[]: at least one, each a whole number.
@@ -263,22 +247,10 @@ func (a *API) conversations(w http.ResponseWriter, r *http.Request, u ruche.User
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Conversation, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, a.conversation(c))
-	}
 	if len(cs) > 0 {
 		a.link(w, r, cs[0].LastPost.ID, cs[len(cs)-1].LastPost.ID)
 	}
-	return out, nil
-}
-
-func (a *API) hideConversation(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	cid, err := id(r.PathValue("id"))
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.Posts.HideConversation(r.Context(), u, cid)
+	return each(cs, a.conversation), nil
 }
 
 // readConversation marks a conversation read and answers it. A hidden conversation

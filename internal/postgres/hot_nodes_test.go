@@ -94,26 +94,7 @@ func TestHotServesAfterListenerGoesSilent(t *testing.T) {
 	proxy := newFreezeProxy(t, w.store.ConnString())
 	twin := cachedTwin(t, &world{store: proxyStore(t, w.store.ConnString(), proxy.addr)})
 	t.Cleanup(func() { proxy.frozen.Store(false) })
-	var x ruche.User // member of the secret group, follows author1
-	for _, v := range w.viewers {
-		if v.Username == "v_member_true" {
-			x = v
-		}
-	}
-	groupPosts := func(s *postgres.Store) int {
-		t.Helper()
-		posts, err := s.Timeline(ctx, ruche.ViewerOf(x), ruche.Stream{Kind: ruche.StreamHome}, ruche.Page{Limit: 40})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, p := range posts {
-			if p.Visibility == ruche.VisGroup {
-				n++
-			}
-		}
-		return n
-	}
+	x, groupPosts := groupReader(t, w)
 	settle(t, twin)
 	if groupPosts(twin) == 0 {
 		t.Fatal("x sees no group post to begin with")
@@ -242,26 +223,7 @@ func TestHotMarkersOfAnotherNode(t *testing.T) {
 	node1 := cachedTwin(t, &world{store: proxyStore(t, w.store.ConnString(), proxy.addr)})
 	node2 := cachedTwin(t, w)
 	t.Cleanup(func() { proxy.frozen.Store(false) })
-	var x ruche.User
-	for _, v := range w.viewers {
-		if v.Username == "v_member_true" {
-			x = v
-		}
-	}
-	groupPosts := func(s *postgres.Store) int {
-		t.Helper()
-		posts, err := s.Timeline(ctx, ruche.ViewerOf(x), ruche.Stream{Kind: ruche.StreamHome}, ruche.Page{Limit: 40})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, p := range posts {
-			if p.Visibility == ruche.VisGroup {
-				n++
-			}
-		}
-		return n
-	}
+	x, groupPosts := groupReader(t, w)
 	settle(t, node1)
 	if groupPosts(node1) == 0 {
 		t.Fatal("x sees no group post to begin with")
@@ -284,5 +246,31 @@ func TestHotMarkersOfAnotherNode(t *testing.T) {
 	}
 	if got, want := groupPosts(node1), groupPosts(w.store); got != want {
 		t.Errorf("right after leaving, on the node that made the change: %d group posts from memory, %d from SQL", got, want)
+	}
+}
+
+// groupReader returns the world's member of the secret group who follows author1, and
+// a count of the group posts on their home stream as a store reads it.
+func groupReader(t *testing.T, w *world) (ruche.User, func(*postgres.Store) int) {
+	t.Helper()
+	var x ruche.User
+	for _, v := range w.viewers {
+		if v.Username == "v_member_true" {
+			x = v
+		}
+	}
+	return x, func(s *postgres.Store) int {
+		t.Helper()
+		posts, err := s.Timeline(context.Background(), ruche.ViewerOf(x), ruche.Stream{Kind: ruche.StreamHome}, ruche.Page{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range posts {
+			if p.Visibility == ruche.VisGroup {
+				n++
+			}
+		}
+		return n
 	}
 }

@@ -177,16 +177,27 @@ func (t *tracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, d pgx.TraceQ
 // our SQL is written in capitals). Statements that begin with notCached write only
 // what no node keeps in memory (a token's last use, say), and River's are the queue's.
 func writes(sql string) bool {
-	if strings.HasPrefix(sql, notCached) {
-		return false
+	if known, ok := writesSeen.Load(sql); ok {
+		return known.(bool)
 	}
-	for _, m := range writeTarget.FindAllStringSubmatch(sql, -1) {
-		if cachedTables[m[1]] {
-			return true
+	w := false
+	if !strings.HasPrefix(sql, notCached) {
+		for _, m := range writeTarget.FindAllStringSubmatch(sql, -1) {
+			w = w || cachedTables[m[1]]
 		}
 	}
-	return false
+	if writesKept.Add(1) <= 10_000 {
+		writesSeen.Store(sql, w)
+	}
+	return w
 }
+
+// writesSeen remembers writes' answers, as the tracer asks for every statement and the
+// program has a bounded set of statement texts; writesKept bounds it anyway.
+var (
+	writesSeen sync.Map
+	writesKept atomic.Int64
+)
 
 // writeTarget finds the tables a statement writes to.
 var writeTarget = regexp.MustCompile(`(?:INSERT INTO|UPDATE|DELETE FROM)\s+([a-z_]+)`)

@@ -36,12 +36,13 @@ func gate(p string, viewer, role int) string {
 // itself after this look gets an id above the horizon. Transactions older than ten
 // seconds are ignored so that one stuck session cannot freeze every stream; writers
 // set a statement timeout far below that.
-const horizonSQL = `SELECT (floor(extract(epoch FROM least(clock_timestamp(), min(xact_start))) * 1000)::bigint) << 16` + horizonFrom
+const horizonSQL = horizonSelect + horizonFrom
 
 // heldHorizonSQL is horizonSQL and whether a writer held it back (the read model keeps
-// no stream read while one did: see Store.hotHome).
-const heldHorizonSQL = `SELECT (floor(extract(epoch FROM least(clock_timestamp(), min(xact_start))) * 1000)::bigint) << 16,
-	count(*) > 0` + horizonFrom
+// no stream read while one did: see Store.loadHotViewer).
+const heldHorizonSQL = horizonSelect + `, count(*) > 0` + horizonFrom
+
+const horizonSelect = `SELECT (floor(extract(epoch FROM least(clock_timestamp(), min(xact_start))) * 1000)::bigint) << 16`
 
 const horizonFrom = `
 	FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
