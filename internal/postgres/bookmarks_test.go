@@ -50,18 +50,9 @@ func TestBookmarksNewestBookmarkFirstAndGated(t *testing.T) {
 		t.Errorf("bookmarks after bookmarking p2 again = %v, want %v", got, want)
 	}
 	// Pages are bounded by the bookmarks' ids.
-	first, bounds, err := h.posts.Bookmarks(ctx, olga, ruche.Page{Limit: 2})
-	if err != nil || !slices.Equal(ids(first), []int64{p1, p3}) || bounds.Newest <= bounds.Oldest {
-		t.Fatalf("first page = %v %+v, %v", ids(first), bounds, err)
-	}
-	next, nextBounds, err := h.posts.Bookmarks(ctx, olga, ruche.Page{MaxID: bounds.Oldest, Limit: 2})
-	if err != nil || !slices.Equal(ids(next), []int64{narrow, p2}) || nextBounds.Newest >= bounds.Oldest {
-		t.Errorf("second page = %v %+v, %v", ids(next), nextBounds, err)
-	}
-	above, _, err := h.posts.Bookmarks(ctx, olga, ruche.Page{MinID: nextBounds.Newest, Limit: 1})
-	if err != nil || !slices.Equal(ids(above), []int64{p3}) {
-		t.Errorf("page above %d = %v, %v; want [p3]", nextBounds.Newest, ids(above), err)
-	}
+	nextBounds := pagesByMark(t, func(pg ruche.Page) ([]ruche.Post, ruche.PageBounds, error) {
+		return h.posts.Bookmarks(ctx, olga, pg)
+	}, [4]int64{p1, p3, narrow, p2})
 	last, lastBounds, err := h.posts.Bookmarks(ctx, olga, ruche.Page{MaxID: nextBounds.Oldest, Limit: 2})
 	if err != nil || len(last) != 0 || lastBounds != (ruche.PageBounds{}) {
 		t.Errorf("page past the end = %v %+v, %v; want empty", ids(last), lastBounds, err)

@@ -485,18 +485,9 @@ func TestFavouritesNewestLikeFirstAndGated(t *testing.T) {
 		t.Errorf("favourites = %v, want newest like first %v", got, want)
 	}
 	// Pages are bounded by the likes' ids.
-	first, bounds, err := h.posts.Favourites(ctx, olga, ruche.Page{Limit: 2})
-	if err != nil || !slices.Equal(ids(first), []int64{p1, p3}) || bounds.Newest <= bounds.Oldest {
-		t.Fatalf("first page = %v %+v, %v", ids(first), bounds, err)
-	}
-	next, nextBounds, err := h.posts.Favourites(ctx, olga, ruche.Page{MaxID: bounds.Oldest, Limit: 2})
-	if err != nil || !slices.Equal(ids(next), []int64{narrow, p2}) || nextBounds.Newest >= bounds.Oldest {
-		t.Errorf("second page = %v %+v, %v", ids(next), nextBounds, err)
-	}
-	above, _, err := h.posts.Favourites(ctx, olga, ruche.Page{MinID: nextBounds.Newest, Limit: 1})
-	if err != nil || !slices.Equal(ids(above), []int64{p3}) {
-		t.Errorf("page above %d = %v, %v; want [p3]", nextBounds.Newest, ids(above), err)
-	}
+	nextBounds := pagesByMark(t, func(pg ruche.Page) ([]ruche.Post, ruche.PageBounds, error) {
+		return h.posts.Favourites(ctx, olga, pg)
+	}, [4]int64{p1, p3, narrow, p2})
 	since, _, err := h.posts.Favourites(ctx, olga, ruche.Page{SinceID: nextBounds.Newest, Limit: 1})
 	if err != nil || !slices.Equal(ids(since), []int64{p1}) {
 		t.Errorf("since %d = %v, %v; want [p1]", nextBounds.Newest, ids(since), err)
@@ -740,4 +731,24 @@ func TestSinceIDReadsFromTheTop(t *testing.T) {
 	if got, want := h.stream(bob, ruche.Stream{Kind: ruche.StreamProfile, AccountID: ana.ID}, ruche.Page{SinceID: c[3]}), []int64{c[4]}; !slices.Equal(got, want) {
 		t.Errorf("profile since = %v, want %v", got, want)
 	}
+}
+
+// pagesByMark checks a stream paged by the ids of its marks (likes, bookmarks), whose
+// posts are want, newest mark first: two pages of two, then the page just above the
+// second page. It returns the second page's bounds.
+func pagesByMark(t *testing.T, read func(ruche.Page) ([]ruche.Post, ruche.PageBounds, error), want [4]int64) ruche.PageBounds {
+	t.Helper()
+	first, bounds, err := read(ruche.Page{Limit: 2})
+	if err != nil || !slices.Equal(ids(first), want[:2]) || bounds.Newest <= bounds.Oldest {
+		t.Fatalf("first page = %v %+v, %v", ids(first), bounds, err)
+	}
+	next, nextBounds, err := read(ruche.Page{MaxID: bounds.Oldest, Limit: 2})
+	if err != nil || !slices.Equal(ids(next), want[2:]) || nextBounds.Newest >= bounds.Oldest {
+		t.Errorf("second page = %v %+v, %v", ids(next), nextBounds, err)
+	}
+	above, _, err := read(ruche.Page{MinID: nextBounds.Newest, Limit: 1})
+	if err != nil || !slices.Equal(ids(above), want[1:2]) {
+		t.Errorf("page above %d = %v, %v; want [%d]", nextBounds.Newest, ids(above), err, want[1])
+	}
+	return nextBounds
 }
