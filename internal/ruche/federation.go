@@ -1,0 +1,169 @@
+package ruche
+
+import (
+	"context"
+	"time"
+)
+
+// Federation's domain types and the store it needs. Ruche federates only with the
+// partner instances an admin names; everything that leaves goes through the gate
+// (gate.go); everything that arrives is verified (federation_in.go) before it is
+// stored as a job.
+
+// PartnerState says whether Ruche talks to a partner now.
+type PartnerState string
+
+// A suspended partner keeps its record (and what it shares, later) but nothing is
+// fetched from it, delivered to it, or accepted from it.
+const (
+	PartnerActive    PartnerState = "active"
+	PartnerSuspended PartnerState = "suspended"
+)
+
+// Valid reports whether s is a known state.
+func (s PartnerState) Valid() bool { return s == PartnerActive || s == PartnerSuspended }
+
+// Partner is an instance an admin chose to federate with. Domain is its host name,
+// lowercased, with a port when it is not the default (development).
+type Partner struct {
+	Domain    string
+	State     PartnerState
+	Note      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// LocalActor names an actor of this instance in the store: InstanceActor,
+// "user:<id>" or "group:<id>".
+type LocalActor string
+
+// InstanceActor is the instance's own Application actor, which signs instance-level
+// fetches and is the only local actor federated before groups are shared.
+const InstanceActor LocalActor = "instance"
+
+// ActorKey is a local actor's key pair; the private key is sealed (see Secrets).
+type ActorKey struct {
+	Actor         LocalActor
+	PublicPEM     string
+	PrivateSealed []byte
+	CreatedAt     time.Time
+}
+
+// RemoteActor is a partner's actor as last fetched: where to deliver to it and the key
+// its signatures are checked with.
+type RemoteActor struct {
+	IRI         string
+	Host        string // host[:port] of IRI, lowercased
+	KeyID       string
+	PublicPEM   string
+	Inbox       string
+	SharedInbox string // "" when it has none
+	Document    []byte // the actor document as fetched (JSON)
+	FetchedAt   time.Time
+}
+
+// OutgoingActivity is an activity as Ruche sent it: Body is the exact bytes delivered.
+type OutgoingActivity struct {
+	ID        int64
+	IRI       string
+	Actor     LocalActor
+	Body      []byte
+	CreatedAt time.Time
+}
+
+// Delivery is one job of the delivery queue: one activity to one inbox. Inbox is ""
+// when the destination is a partner instance as a whole (its instance actor's shared
+// inbox, found when the job runs, so a partner that is down when the activity is made
+// still gets it).
+type Delivery struct {
+	ActivityID int64  `json:"activity_id"`
+	Host       string `json:"host"`
+	Inbox      string `json:"inbox,omitempty"`
+}
+
+// IncomingActivity is an activity received from a partner, verified.
+type IncomingActivity struct {
+	ID          int64
+	IRI         string
+	Actor       string // the actor IRI, which the signature's key belongs to
+	Host        string // the partner it came from
+	Type        string
+	Body        []byte
+	ReceivedAt  time.Time
+	ProcessedAt *time.Time
+}
+
+// FailedDelivery is a delivery the queue gave up on (or is still retrying after
+// errors), shown to admins.
+type FailedDelivery struct {
+	JobID       int64
+	ActivityIRI string
+	Host        string
+	Inbox       string
+	State       string // River's: retryable, discarded, cancelled
+	Attempts    int
+	LastError   string
+	At          time.Time // when it was given up, or when it runs next
+}
+
+// FederationStore is what federation needs from persistence.
+type FederationStore interface {
+	// Partners lists every partner, by domain.
+	Partners(ctx context.Context) ([]Partner, error)
+	// Partner returns one partner; ErrNotFound when the domain is not one.
+	Partner(ctx context.Context, domain string) (Partner, error)
+	// PutPartner creates a partner or updates its state and note, with an audit entry.
+	PutPartner(ctx context.Context, actorID int64, p Partner) (Partner, error)
+	// RemovePartner deletes a partner, with an audit entry; ErrNotFound if none.
+	RemovePartner(ctx context.Context, actorID int64, domain string) error
+
+	// ActorKey returns a local actor's key; ErrNotFound when it has none yet.
+	ActorKey(ctx context.Context, actor LocalActor) (ActorKey, error)
+	// AddActorKey stores k unless the actor has a key already, and returns the key
+	// the actor has afterwards (so two nodes making one at once agree on one).
+	AddActorKey(ctx context.Context, k ActorKey) (ActorKey, error)
+	// ReplaceActorKey stores k in place of the actor's key (rotation), and queues out
+	// (the Update announcing the new key) in the same transaction.
+	ReplaceActorKey(ctx context.Context, k ActorKey, out []Outbound) error
+	// ActorKeys lists every local key, for re-sealing under a new secret.
+	ActorKeys(ctx context.Context) ([]ActorKey, error)
+	// ResealActorKey replaces the sealed private key of actor if it is still old.
+	ResealActorKey(ctx context.Context, actor LocalActor, old, sealed []byte) error
+
+	// RemoteActor returns a cached remote actor by IRI; RemoteActorByKeyID by key id.
+	RemoteActor(ctx context.Context, iri string) (RemoteActor, error)
+	RemoteActorByKeyID(ctx context.Context, keyID string) (RemoteActor, error)
+	// PutRemoteActor inserts or replaces a remote actor.
+	PutRemoteActor(ctx context.Context, a RemoteActor) error
+	// ForgetRemoteActor deletes a cached remote actor (it was deleted at home).
+	ForgetRemoteActor(ctx context.Context, iri string) error
+
+	// QueueActivities stores each cleared activity and, in the same transaction, one
+	// delivery job per destination. It refuses an Outbound the gate did not make.
+	QueueActivities(ctx context.Context, out []Outbound) ([]OutgoingActivity, error)
+	OutgoingActivity(ctx context.Context, id int64) (OutgoingActivity, error)
+	// OutgoingActivities pages an actor's activities, newest first, with ids below
+	// before (0: from the newest).
+	OutgoingActivities(ctx context.Context, actor LocalActor, before int64, limit int) ([]OutgoingActivity, error)
+	CountOutgoingActivities(ctx context.Context, actor LocalActor) (int, error)
+
+	// ReceiveActivities stores each activity whose IRI is new and, in the same
+	// transaction, one processing job for it; it reports which were new. An activity
+	// received twice is stored and processed once.
+	ReceiveActivities(ctx context.Context, in []IncomingActivity) ([]bool, error)
+	// IncomingActivity returns a received activity by its row id.
+	IncomingActivity(ctx context.Context, id int64) (IncomingActivity, error)
+	// MarkProcessed records that the activity's effect is applied.
+	MarkProcessed(ctx context.Context, id int64) error
+
+	// FailedDeliveries lists the latest deliveries that failed, newest first.
+	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
+}
+
+// Peer is a verified server-to-server request's sender: an active partner, and the
+// actor whose key signed the request.
+type Peer struct {
+	Partner Partner
+	Actor   string // the key's owner
+	KeyID   string
+}

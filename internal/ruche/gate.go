@@ -1,0 +1,123 @@
+package ruche
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ruche-hive/ruche/activitypub"
+)
+
+// The federation gate: the one place that decides what may leave the instance and to
+// whom. Clear is the only function that makes an Outbound, and the delivery queue
+// (FederationStore.QueueActivities) takes nothing else, so no code path can send an
+// activity the gate has not seen. Reveal is its counterpart for what a partner may
+// fetch.
+//
+// Today only the instance actor federates: its own activities (an Update after a key
+// rotation) may go to active partners, and its document, outbox and WebFinger entry may
+// be read. Sharing groups (the next step) widens both functions, and only them.
+
+// Departure is what a caller wants to send: an activity by a local actor, about a local
+// thing, to partner instances.
+type Departure struct {
+	Actor    LocalActor
+	Activity *activitypub.Object
+	// About is the local thing the activity is about: nil for the actor itself, or a
+	// Post, a User or a Group.
+	About any
+	// To lists partner domains. Each must be an active partner.
+	To []string
+}
+
+// Outbound is an activity the gate cleared, with where it may go. Its fields are
+// unexported and only Clear sets them; the zero value is refused by the queue.
+type Outbound struct {
+	cleared bool
+	actor   LocalActor
+	iri     string
+	body    []byte
+	to      []Destination
+}
+
+// Destination is where a cleared activity goes: a partner, and the inbox there when
+// known ("" is the partner instance's shared inbox, found when delivering).
+type Destination struct {
+	Host  string
+	Inbox string
+}
+
+// Cleared reports whether the gate made o.
+func (o Outbound) Cleared() bool { return o.cleared }
+
+// Actor is the local actor the activity is by.
+func (o Outbound) Actor() LocalActor { return o.actor }
+
+// IRI is the activity's id.
+func (o Outbound) IRI() string { return o.iri }
+
+// Body is the activity as it will be delivered, byte for byte.
+func (o Outbound) Body() []byte { return o.body }
+
+// Destinations lists where it goes, each once.
+func (o Outbound) Destinations() []Destination { return append([]Destination(nil), o.to...) }
+
+// ErrNotFederated is the gate's refusal: the thing does not leave the instance.
+var ErrNotFederated = Errorf(CodeForbidden, "error.not_federated")
+
+// Clear is the gate for deliveries. It returns an Outbound only when every part of d
+// may leave: the actor is federated, the activity is by that actor and about something
+// federated, and every destination is an active partner. The activity is encoded here,
+// without bto/bcc, so what is queued is exactly what was cleared.
+func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
+	if d.Activity == nil || d.Activity.ID == "" || len(d.To) == 0 {
+		return Outbound{}, fmt.Errorf("%w: an activity with an id and destinations is needed", ErrNotFederated)
+	}
+	// Only the instance actor, speaking of itself.
+	if d.Actor != InstanceActor || d.About != nil {
+		return Outbound{}, ErrNotFederated
+	}
+	self := f.InstanceActorIRI()
+	if d.Activity.Actor.IRI != self || !f.isLocalIRI(d.Activity.ID) {
+		return Outbound{}, ErrNotFederated
+	}
+	switch d.Activity.Type {
+	case activitypub.TypeUpdate:
+		if d.Activity.Object.IRI != self {
+			return Outbound{}, ErrNotFederated
+		}
+	default:
+		return Outbound{}, ErrNotFederated
+	}
+	out := Outbound{cleared: true, actor: d.Actor, iri: d.Activity.ID}
+	seen := map[string]bool{}
+	for _, domain := range d.To {
+		p, err := f.Store.Partner(ctx, NormalizeDomain(domain))
+		if err != nil || p.State != PartnerActive {
+			return Outbound{}, fmt.Errorf("%w: %s is not an active partner", ErrNotFederated, domain)
+		}
+		if !seen[p.Domain] {
+			seen[p.Domain] = true
+			out.to = append(out.to, Destination{Host: p.Domain})
+		}
+	}
+	body, err := activitypub.Marshal(activitypub.WithoutHidden(d.Activity))
+	if err != nil {
+		return Outbound{}, err
+	}
+	out.body = body
+	return out, nil
+}
+
+// Reveal is the gate for fetches: whether the partner peer may read the local object
+// iri (an actor, a collection, an activity). Today that is the instance actor and its
+// outbox and activities; everything else is not found, to every partner alike.
+func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
+	if !peer.Partner.Active() {
+		return ErrNotFound
+	}
+	switch iri {
+	case f.InstanceActorIRI(), f.InstanceActorIRI() + "/outbox":
+		return nil
+	}
+	return ErrNotFound
+}
