@@ -41,7 +41,7 @@ func bootWith(t *testing.T, url string, env map[string]string) (*Main, string) {
 		if v, ok := env[k]; ok {
 			return v
 		}
-		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url}[k]
+		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url, "RUCHE_SECRET_KEY": testSecret}[k]
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

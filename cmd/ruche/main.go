@@ -49,6 +49,10 @@ Usage:
   ruche user set-role --username U --role R
   ruche token create --username U [--scopes "read write"] [--name N]
                                            make an access token for a member's script; prints only the token
+  ruche partner add DOMAIN [--note TEXT]   federate with the instance at DOMAIN (e.g. partner.example.com)
+  ruche partner suspend|activate DOMAIN    stop, then resume, talking to a partner
+  ruche partner remove DOMAIN              end federation with a partner
+  ruche partner list                       list the partners (none: this instance does not federate)
   ruche dev with-postgres -- CMD [ARGS]    run CMD with DATABASE_URL set to a throwaway cluster (used by make test)
   ruche dev seed --users N --posts M       fill an empty database with a realistic hive (password "ruche-seed-password")
   ruche dev bench [--requests N]           measure the home and company streams for random members
@@ -78,6 +82,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, getenv, stdout, stderr)
+	case "partner":
+		return runPartner(ctx, rest, getenv, stdout, stderr)
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout, stderr)
 	}

@@ -39,6 +39,7 @@ type Main struct {
 	hub           *live.Hub
 	stopListening context.CancelFunc
 	queue         *river.Client[pgx.Tx]
+	fed           *ruche.Federation
 	ln            net.Listener
 	http          *http.Server
 	served        chan error
@@ -93,9 +94,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Icon:         func(ruche.Author) string { return cfg.BaseURL() + "/static/avatar.png" }, // the API's default avatar
 		AllowPrivate: cfg.Dev,
 	}
-	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, m.Log); err != nil {
+	fed, err := newFederation(cfg, m.db.store, m.Log)
+	if err != nil {
 		return err
 	}
+	m.fed = fed
+	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, m.Log); err != nil {
+		return err
+	}
+	// Activities and received ones become jobs in the transaction that stores them.
+	m.db.store.SetQueue(jobs.Inserter{Client: m.queue})
 	// The queue outlives the signal that stops the server: Close stops it in order,
 	// after the last request, letting running jobs finish.
 	if err := m.queue.Start(context.WithoutCancel(ctx)); err != nil {
@@ -109,7 +117,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go m.db.store.RunCache(listenCtx, func(err error) { m.Log.Warn("read cache: listening failed; reading from SQL meanwhile", "err", err) })
 	srv, err := server.New(server.Options{
 		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
-		TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
+		Federation: fed, TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
 	})
 	if err != nil {
 		return err

@@ -135,7 +135,8 @@ func TestEveryRouteIsPrivateUnlessDeclared(t *testing.T) {
 		} else {
 			p = b.submit("/login", path, url.Values{}) // a valid CSRF token: only authentication stops it
 		}
-		if strings.HasPrefix(path, "/api/") || path == "/oauth/userinfo" { // the API's, answered in JSON
+		// The API's and federation's refusals are JSON: servers are told to sign.
+		if strings.HasPrefix(path, "/api/") || path == "/oauth/userinfo" || path == "/inbox" || strings.HasPrefix(path, "/actor/") {
 			wantJSONError(t, p, http.StatusUnauthorized)
 		} else {
 			wantRedirect(t, p, "/login")

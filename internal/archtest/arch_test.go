@@ -9,8 +9,8 @@ import (
 const mod = "github.com/ruche-hive/ruche/"
 
 // frontDoors are the packages that face people or other servers. Later front doors
-// (client API, federation) are added here as they arrive.
-var frontDoors = []string{mod + "internal/webui", mod + "internal/rucheapi", mod + "internal/mastoapi"}
+// are added here as they arrive.
+var frontDoors = []string{mod + "internal/webui", mod + "internal/rucheapi", mod + "internal/mastoapi", mod + "internal/federation"}
 
 // deps maps each package of the module to everything it imports, directly or not.
 func deps(t *testing.T) map[string][]string {

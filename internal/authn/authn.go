@@ -200,7 +200,7 @@ func Require(apiDeny, appOnly http.Handler) func(http.Handler) http.Handler {
 
 // Refuse answers an anonymous request for something that needs a member.
 func Refuse(w http.ResponseWriter, r *http.Request, apiDeny http.Handler) {
-	if IsAPI(r) {
+	if _, peer := PeerFrom(r.Context()); IsAPI(r) || peer || IsServer(r) {
 		apiDeny.ServeHTTP(w, r)
 		return
 	}

@@ -29,6 +29,9 @@ type Config struct {
 	LogLevel       slog.Level
 	PGUser         string // OS user that runs the embedded cluster when ruche runs as root
 	PublishCounts  bool   // NodeInfo and the instance documents give the number of members
+	AccountDomain  string // domain of handles (@alice@acme.com); "" is Host
+	SecretKey      string // seals actors' private keys; "" reads or makes <data>/secret_key
+	SecretPrevious string // the secret key before a rotation, still accepted for opening
 }
 
 // Setting describes one configuration variable, for parsing, --help and the README.
@@ -52,6 +55,9 @@ var Settings = []Setting{
 	{"RUCHE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"RUCHE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"RUCHE_PG_USER", "pg-user", "postgres", "OS user that owns and runs the embedded cluster when ruche runs as root"},
+	{"RUCHE_ACCOUNT_DOMAIN", "account-domain", "", "domain of handles, e.g. acme.com for @alice@acme.com while ruche runs at RUCHE_HOST (default: the host); settle it before the first partner"},
+	{"RUCHE_SECRET_KEY", "secret-key", "", "secret (32+ characters: openssl rand -base64 32) that seals federation private keys; default: made once in <data>/secret_key. Every node needs the same one"},
+	{"RUCHE_SECRET_KEY_PREVIOUS", "secret-key-previous", "", "the previous RUCHE_SECRET_KEY during a rotation (see README)"},
 	{"RUCHE_PUBLISH_COUNTS", "publish-counts", "false", "give the number of members in NodeInfo and /api/v2/instance (off: a company's size is its own business)"},
 }
 
@@ -117,6 +123,9 @@ func parse(v map[string]string) (Config, error) {
 		TLSCert:     v["RUCHE_TLS_CERT"],
 		TLSKey:      v["RUCHE_TLS_KEY"],
 		PGUser:      v["RUCHE_PG_USER"],
+
+		SecretKey:      v["RUCHE_SECRET_KEY"],
+		SecretPrevious: v["RUCHE_SECRET_KEY_PREVIOUS"],
 	}
 	var errs []error
 	dev, err := strconv.ParseBool(v["RUCHE_DEV"])
@@ -174,6 +183,19 @@ func parse(v map[string]string) (Config, error) {
 		}
 	} else if strings.ContainsAny(c.Host, "/ @?#") {
 		errs = append(errs, settingError("RUCHE_HOST", "%q must be a host name with an optional port, not a URL", c.Host))
+	}
+
+	if d := strings.ToLower(v["RUCHE_ACCOUNT_DOMAIN"]); d != "" {
+		if strings.ContainsAny(d, "/ @?#:") || !strings.Contains(d, ".") && d != "localhost" {
+			errs = append(errs, settingError("RUCHE_ACCOUNT_DOMAIN", "%q must be a domain name such as acme.com, not a URL", d))
+		} else if h, _, _ := strings.Cut(strings.ToLower(c.Host), ":"); d != h {
+			c.AccountDomain = d
+		}
+	}
+	for _, k := range []string{"RUCHE_SECRET_KEY", "RUCHE_SECRET_KEY_PREVIOUS"} {
+		if s := v[k]; s != "" && len(s) < 32 {
+			errs = append(errs, settingError(k, "must be at least 32 characters (make one with: openssl rand -base64 32)"))
+		}
 	}
 
 	if (c.TLSCert == "") != (c.TLSKey == "") {

@@ -42,10 +42,15 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	return err
 }
 
+// RescueStuckJobsAfter is how long a job may stay running before River takes it for
+// the job of a dead node (kill -9, power loss) and runs it again: longer than any job's
+// timeout (deliveries: one minute), short enough that a crash delays little.
+var RescueStuckJobsAfter = 2 * time.Minute
+
 // New returns a River client with Ruche's workers and periodic jobs. Start it with
 // Start(ctx) and stop it with Stop(ctx), which waits for running jobs. push may be nil
-// (no Web Push), as in tests of other jobs.
-func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+// (no Web Push), and fed too (no federation), as in tests of other jobs.
+func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, fed *ruche.Federation, log *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{accounts: accounts, log: log})
 	periodic := []*river.PeriodicJob{
@@ -56,10 +61,14 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 	if push != nil {
 		periodic = append(periodic, AddPush(workers, push, outbox))
 	}
+	if fed != nil {
+		AddFederation(workers, fed)
+	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:       log,
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}},
-		Workers:      workers,
-		PeriodicJobs: periodic,
+		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		Logger:               log,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}, FederationQueue: {MaxWorkers: 32}},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
 	})
 }

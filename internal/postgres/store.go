@@ -23,8 +23,9 @@ var _ ruche.Store = (*Store)(nil)
 
 // Store implements ruche.Store on a PostgreSQL pool.
 type Store struct {
-	pool *pgxpool.Pool
-	hot  *hot
+	pool  *pgxpool.Pool
+	hot   *hot
+	queue Queue // federation's jobs; see SetQueue
 }
 
 // Open connects to the database at url and checks that it answers. The caller applies

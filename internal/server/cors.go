@@ -47,7 +47,9 @@ func skipForTokens(check func(http.Handler) http.Handler) func(http.Handler) htt
 	return func(next http.Handler) http.Handler {
 		checked := check(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if (authn.IsAPI(r) && !strings.HasPrefix(r.URL.Path, "/api/ruche/")) || authn.ViaToken(r) ||
+			_, peer := authn.PeerFrom(r.Context())
+			// Servers never carry cookies: a forged request has nothing to ride on.
+			if (authn.IsAPI(r) && !strings.HasPrefix(r.URL.Path, "/api/ruche/")) || authn.ViaToken(r) || peer || isFederationPath(r.URL.Path) ||
 				r.URL.Path == "/oauth/token" || r.URL.Path == "/oauth/revoke" {
 				next.ServeHTTP(w, r)
 				return

@@ -31,6 +31,11 @@ func (s *Server) publicRoutes() []route {
 			out = append(out, route{rt.Method, rt.Pattern, rt.Handler, rt.PublicReason})
 		}
 	}
+	for _, rt := range s.fedRoutes() {
+		if rt.PublicReason != "" {
+			out = append(out, route{rt.Method, rt.Pattern, rt.Handler, rt.PublicReason})
+		}
+	}
 	return out
 }
 
@@ -87,5 +92,9 @@ func (s *Server) privateRoutes() []route {
 		{Method: "POST", Pattern: "/admin/users/{username}/role", Handler: ui.H(ui.SetRole)},
 		{Method: "POST", Pattern: "/admin/users/{username}/suspend", Handler: ui.H(ui.Suspend)},
 		{Method: "POST", Pattern: "/admin/users/{username}/unsuspend", Handler: ui.H(ui.Unsuspend)},
+		{Method: "GET", Pattern: "/admin/partners", Handler: ui.H(ui.AdminPartners)},
+		{Method: "POST", Pattern: "/admin/partners", Handler: ui.H(ui.AddPartner)},
+		{Method: "POST", Pattern: "/admin/partners/{domain}/state", Handler: ui.H(ui.SetPartnerState)},
+		{Method: "POST", Pattern: "/admin/partners/{domain}/remove", Handler: ui.H(ui.RemovePartner)},
 	}
 }

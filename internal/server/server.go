@@ -19,6 +19,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/clientaddr"
 	"github.com/ruche-hive/ruche/internal/csrf"
+	"github.com/ruche-hive/ruche/internal/federation"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/mastoapi"
@@ -34,6 +35,7 @@ type Options struct {
 	Groups         *ruche.Groups
 	OAuth          *ruche.OAuth
 	Push           *ruche.Push
+	Federation     *ruche.Federation // nil: the admin partners page answers not found
 	Hub            *live.Hub
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
@@ -52,23 +54,27 @@ type Server struct {
 	ui     *webui.UI
 	api    *rucheapi.API
 	masto  *mastoapi.API
+	fed    *federation.API
 	router chi.Router
 }
 
 // New builds the router.
 func New(o Options) (*Server, error) {
-	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log})
+	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log,
+		Federation: o.Federation})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opts: o, ui: ui, api: &rucheapi.API{Groups: o.Groups, Posts: o.Posts, Catalog: o.Catalog, Log: o.Log}}
 	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Hub: o.Hub, Catalog: o.Catalog,
 		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
+	s.fed = &federation.API{Fed: o.Federation, Catalog: o.Catalog, Log: o.Log}
 	r := chi.NewRouter()
 	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure), cors,
 		clientaddr.Middleware(o.TrustedProxies),
 		authn.Identify(o.Accounts, o.OAuth, o.Secure, http.HandlerFunc(s.unavailable), http.HandlerFunc(s.masto.BadToken)),
 		s.language,
+		s.signed(),
 		skipForTokens(csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden))))
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.notFound)
@@ -84,6 +90,15 @@ func New(o Options) (*Server, error) {
 		for _, rt := range s.masto.Routes() {
 			if rt.PublicReason == "" && rt.AppToken {
 				r.Method(rt.Method, rt.Pattern, scoped(rt))
+			}
+		}
+	})
+	// Federation: partners' signed requests (authn.Signed verified them already).
+	r.Group(func(r chi.Router) {
+		r.Use(authn.RequirePeer(http.HandlerFunc(s.apiUnauthorized)))
+		for _, rt := range s.fedRoutes() {
+			if rt.PublicReason == "" {
+				r.Method(rt.Method, rt.Pattern, rt.Handler)
 			}
 		}
 	})
@@ -174,6 +189,17 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiUnauthorized(w http.ResponseWriter, r *http.Request) {
+	// A partner asking for what is not federated learns nothing more than "not found";
+	// another server is told to sign.
+	if _, ok := authn.PeerFrom(r.Context()); ok {
+		s.apiError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	if authn.IsServer(r) || isFederationPath(r.URL.Path) {
+		w.Header().Set("WWW-Authenticate", `Signature realm="ruche",headers="(request-target) host date digest"`)
+		s.apiError(w, r, http.StatusUnauthorized, "error.signature_missing")
+		return
+	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="ruche"`)
 	s.apiError(w, r, http.StatusUnauthorized, "error.api_unauthorized")
 }

@@ -31,6 +31,9 @@ type Options struct {
 	Secure   bool  // https: cookies get Secure and the __Host- prefix
 	BaseURL  string
 	Log      *slog.Logger
+
+	// Federation manages partner instances; without it the partners page is not found.
+	Federation *ruche.Federation
 }
 
 // UI serves the web pages.
@@ -40,7 +43,7 @@ type UI struct {
 }
 
 // pageNames are the templates that are whole pages (each is parsed with the layout).
-var pageNames = []string{"login", "setup", "join", "settings", "admin", "error",
+var pageNames = []string{"login", "setup", "join", "settings", "admin", "admin_partners", "error",
 	"stream", "compose", "thread", "history", "edit", "people", "notifications", "profile_edit", "groups", "group",
 	"oauth_authorize", "oauth_code", "settings_apps", "settings_development"}
 

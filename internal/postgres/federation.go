@@ -1,0 +1,388 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+var _ ruche.FederationStore = (*Store)(nil)
+
+// Queue puts federation jobs in the job queue inside the store's transactions, so that
+// a stored activity and its jobs commit together. jobs.Inserter is the real one.
+type Queue interface {
+	InsertDeliveries(ctx context.Context, tx pgx.Tx, ds []ruche.Delivery) error
+	InsertProcessing(ctx context.Context, tx pgx.Tx, incomingIDs []int64) error
+}
+
+// SetQueue gives the store the job queue federation writes need. Call it once, while
+// wiring, before the store serves: it is read without a lock.
+func (s *Store) SetQueue(q Queue) { s.queue = q }
+
+// errNoQueue is a wiring mistake, not a user's: the store cannot keep its promise that
+// an activity and its jobs are written together.
+var errNoQueue = errors.New("postgres: no job queue set (Store.SetQueue) for federation")
+
+// Partners lists every partner, by domain.
+func (s *Store) Partners(ctx context.Context) ([]ruche.Partner, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT domain, state, note, created_at, updated_at FROM partners ORDER BY domain`)
+	ps, err := pgx.CollectRows(rows, scanPartner)
+	return ps, interpret(err)
+}
+
+// Partner returns one partner; ruche.ErrNotFound when domain is not one.
+func (s *Store) Partner(ctx context.Context, domain string) (ruche.Partner, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT domain, state, note, created_at, updated_at FROM partners WHERE domain = $1`, domain)
+	p, err := pgx.CollectExactlyOneRow(rows, scanPartner)
+	return p, interpret(err)
+}
+
+func scanPartner(row pgx.CollectableRow) (ruche.Partner, error) {
+	var p ruche.Partner
+	err := row.Scan(&p.Domain, &p.State, &p.Note, &p.CreatedAt, &p.UpdatedAt)
+	return p, err
+}
+
+// PutPartner creates a partner or updates its state and note, with an audit entry
+// that says which of the two it was.
+func (s *Store) PutPartner(ctx context.Context, actorID int64, p ruche.Partner) (ruche.Partner, error) {
+	var out ruche.Partner
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// xmax is 0 on a row this statement inserted, and set on one it updated.
+		var inserted bool
+		err := tx.QueryRow(ctx, `INSERT INTO partners (domain, state, note) VALUES ($1, $2, $3)
+			ON CONFLICT (domain) DO UPDATE SET state = excluded.state, note = excluded.note, updated_at = now()
+			RETURNING domain, state, note, created_at, updated_at, xmax = 0`, p.Domain, p.State, p.Note).
+			Scan(&out.Domain, &out.State, &out.Note, &out.CreatedAt, &out.UpdatedAt, &inserted)
+		if err != nil {
+			return err
+		}
+		action := "partner.update"
+		if inserted {
+			action = "partner.add"
+		}
+		return audit(ctx, tx, actorID, action, 0, map[string]any{"domain": out.Domain, "state": out.State})
+	})
+	return out, interpret(err)
+}
+
+// RemovePartner deletes a partner, with an audit entry; ruche.ErrNotFound if none.
+func (s *Store) RemovePartner(ctx context.Context, actorID int64, domain string) error {
+	return interpret(s.tx(ctx, func(tx pgx.Tx) error {
+		var state string
+		if err := tx.QueryRow(ctx, `DELETE FROM partners WHERE domain = $1 RETURNING state`, domain).Scan(&state); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actorID, "partner.remove", 0, map[string]any{"domain": domain, "state": state})
+	}))
+}
+
+const actorKeyColumns = `actor, public_pem, private_sealed, created_at`
+
+func scanActorKey(row pgx.CollectableRow) (ruche.ActorKey, error) {
+	var k ruche.ActorKey
+	err := row.Scan(&k.Actor, &k.PublicPEM, &k.PrivateSealed, &k.CreatedAt)
+	return k, err
+}
+
+// ActorKey returns a local actor's key; ruche.ErrNotFound when it has none yet.
+func (s *Store) ActorKey(ctx context.Context, actor ruche.LocalActor) (ruche.ActorKey, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+actorKeyColumns+` FROM actor_keys WHERE actor = $1`, actor)
+	k, err := pgx.CollectExactlyOneRow(rows, scanActorKey)
+	return k, interpret(err)
+}
+
+// AddActorKey stores k unless the actor has a key, and returns the actor's key. The
+// insert waits for a concurrent one and then does nothing; the select, a new
+// statement, sees whichever committed first, so two nodes agree on one key.
+func (s *Store) AddActorKey(ctx context.Context, k ruche.ActorKey) (ruche.ActorKey, error) {
+	var out ruche.ActorKey
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO actor_keys (actor, public_pem, private_sealed) VALUES ($1, $2, $3)
+			ON CONFLICT (actor) DO NOTHING`, k.Actor, k.PublicPEM, k.PrivateSealed); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT `+actorKeyColumns+` FROM actor_keys WHERE actor = $1`, k.Actor)
+		var err error
+		out, err = pgx.CollectExactlyOneRow(rows, scanActorKey)
+		return err
+	})
+	return out, interpret(err)
+}
+
+// ReplaceActorKey stores k in place of the actor's key, or as its first, and queues
+// out (the Update announcing the new key) in the same transaction: partners hear of
+// every key Ruche signs with, or the key does not change.
+func (s *Store) ReplaceActorKey(ctx context.Context, k ruche.ActorKey, out []ruche.Outbound) error {
+	if err := s.checkOutbound(out); err != nil {
+		return err
+	}
+	return interpret(s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO actor_keys (actor, public_pem, private_sealed) VALUES ($1, $2, $3)
+			ON CONFLICT (actor) DO UPDATE SET public_pem = excluded.public_pem,
+				private_sealed = excluded.private_sealed, created_at = now()`,
+			k.Actor, k.PublicPEM, k.PrivateSealed); err != nil {
+			return err
+		}
+		_, err := s.queueActivities(ctx, tx, out)
+		return err
+	}))
+}
+
+// ActorKeys lists every local key, by actor.
+func (s *Store) ActorKeys(ctx context.Context) ([]ruche.ActorKey, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+actorKeyColumns+` FROM actor_keys ORDER BY actor`)
+	ks, err := pgx.CollectRows(rows, scanActorKey)
+	return ks, interpret(err)
+}
+
+// ResealActorKey replaces actor's sealed private key with sealed if it is still old;
+// a key rotated meanwhile is left alone (it was sealed under the current secret).
+func (s *Store) ResealActorKey(ctx context.Context, actor ruche.LocalActor, old, sealed []byte) error {
+	_, err := s.pool.Exec(ctx, `UPDATE actor_keys SET private_sealed = $3 WHERE actor = $1 AND private_sealed = $2`,
+		actor, old, sealed)
+	return interpret(err)
+}
+
+const remoteActorColumns = `iri, host, key_id, public_pem, inbox, shared_inbox, document, fetched_at`
+
+func scanRemoteActor(row pgx.CollectableRow) (ruche.RemoteActor, error) {
+	var a ruche.RemoteActor
+	err := row.Scan(&a.IRI, &a.Host, &a.KeyID, &a.PublicPEM, &a.Inbox, &a.SharedInbox, &a.Document, &a.FetchedAt)
+	return a, err
+}
+
+// RemoteActor returns a cached remote actor by IRI; ruche.ErrNotFound if not cached.
+func (s *Store) RemoteActor(ctx context.Context, iri string) (ruche.RemoteActor, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE iri = $1`, iri)
+	a, err := pgx.CollectExactlyOneRow(rows, scanRemoteActor)
+	return a, interpret(err)
+}
+
+// RemoteActorByKeyID returns the cached remote actor whose key is keyID. Should two
+// cached actors claim one key (one moved it), the latest fetched is the one that holds
+// it now.
+func (s *Store) RemoteActorByKeyID(ctx context.Context, keyID string) (ruche.RemoteActor, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+remoteActorColumns+` FROM remote_actors WHERE key_id = $1
+		ORDER BY fetched_at DESC LIMIT 1`, keyID)
+	a, err := pgx.CollectExactlyOneRow(rows, scanRemoteActor)
+	return a, interpret(err)
+}
+
+// PutRemoteActor inserts or replaces a remote actor; a zero FetchedAt is now.
+func (s *Store) PutRemoteActor(ctx context.Context, a ruche.RemoteActor) error {
+	var fetched *time.Time
+	if !a.FetchedAt.IsZero() {
+		fetched = &a.FetchedAt
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO remote_actors (`+remoteActorColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
+		ON CONFLICT (iri) DO UPDATE SET host = excluded.host, key_id = excluded.key_id, public_pem = excluded.public_pem,
+			inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, document = excluded.document,
+			fetched_at = excluded.fetched_at`,
+		a.IRI, a.Host, a.KeyID, a.PublicPEM, a.Inbox, a.SharedInbox, a.Document, fetched)
+	return interpret(err)
+}
+
+// ForgetRemoteActor deletes a cached remote actor; forgetting one not cached is no error.
+func (s *Store) ForgetRemoteActor(ctx context.Context, iri string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM remote_actors WHERE iri = $1`, iri)
+	return interpret(err)
+}
+
+// checkOutbound refuses, before anything is written, activities the gate did not
+// clear, and activities with no queue to deliver them.
+func (s *Store) checkOutbound(out []ruche.Outbound) error {
+	for _, o := range out {
+		if !o.Cleared() {
+			return fmt.Errorf("%w: the federation gate did not clear this activity", ruche.ErrNotFederated)
+		}
+	}
+	if len(out) > 0 && s.queue == nil {
+		return errNoQueue
+	}
+	return nil
+}
+
+// QueueActivities stores each cleared activity and, in the same transaction, one
+// delivery job per destination. It refuses the lot if one was not cleared by the gate.
+func (s *Store) QueueActivities(ctx context.Context, out []ruche.Outbound) ([]ruche.OutgoingActivity, error) {
+	if err := s.checkOutbound(out); err != nil {
+		return nil, err
+	}
+	var stored []ruche.OutgoingActivity
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		stored, err = s.queueActivities(ctx, tx, out)
+		return err
+	})
+	return stored, interpret(err)
+}
+
+// queueActivities writes out (checked by checkOutbound) and its delivery jobs in tx.
+func (s *Store) queueActivities(ctx context.Context, tx pgx.Tx, out []ruche.Outbound) ([]ruche.OutgoingActivity, error) {
+	if len(out) == 0 {
+		return nil, nil
+	}
+	stored := make([]ruche.OutgoingActivity, len(out))
+	var ds []ruche.Delivery
+	for i, o := range out {
+		a := ruche.OutgoingActivity{IRI: o.IRI(), Actor: o.Actor(), Body: o.Body()}
+		if err := tx.QueryRow(ctx, `INSERT INTO outgoing_activities (iri, actor, body) VALUES ($1, $2, $3)
+			RETURNING id, created_at`, a.IRI, a.Actor, a.Body).Scan(&a.ID, &a.CreatedAt); err != nil {
+			return nil, err
+		}
+		stored[i] = a
+		for _, d := range o.Destinations() {
+			ds = append(ds, ruche.Delivery{ActivityID: a.ID, Host: d.Host, Inbox: d.Inbox})
+		}
+	}
+	if err := s.queue.InsertDeliveries(ctx, tx, ds); err != nil {
+		return nil, fmt.Errorf("queueing deliveries: %w", err)
+	}
+	return stored, nil
+}
+
+const outgoingColumns = `id, iri, actor, body, created_at`
+
+func scanOutgoing(row pgx.CollectableRow) (ruche.OutgoingActivity, error) {
+	var a ruche.OutgoingActivity
+	err := row.Scan(&a.ID, &a.IRI, &a.Actor, &a.Body, &a.CreatedAt)
+	return a, err
+}
+
+// OutgoingActivity returns a sent activity by id; ruche.ErrNotFound if none.
+func (s *Store) OutgoingActivity(ctx context.Context, id int64) (ruche.OutgoingActivity, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+outgoingColumns+` FROM outgoing_activities WHERE id = $1`, id)
+	a, err := pgx.CollectExactlyOneRow(rows, scanOutgoing)
+	return a, interpret(err)
+}
+
+// OutgoingActivities pages actor's activities, newest first, with ids below before
+// (0: from the newest).
+func (s *Store) OutgoingActivities(ctx context.Context, actor ruche.LocalActor, before int64, limit int) ([]ruche.OutgoingActivity, error) {
+	// One condition, not "$2 = 0 OR id < $2": the generic plan then walks the index
+	// from the right place.
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+outgoingColumns+` FROM outgoing_activities
+		WHERE actor = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, actor, before, limit)
+	as, err := pgx.CollectRows(rows, scanOutgoing)
+	return as, interpret(err)
+}
+
+// CountOutgoingActivities counts actor's activities.
+func (s *Store) CountOutgoingActivities(ctx context.Context, actor ruche.LocalActor) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outgoing_activities WHERE actor = $1`, actor).Scan(&n)
+	return n, interpret(err)
+}
+
+// ReceiveActivities stores each activity whose IRI is new, and one processing job for
+// each in the same transaction, and reports which were new, in the order of in. Within
+// in, the first of several with one IRI is the new one.
+//
+// Every inbox POST comes through here, so the batch is one statement whatever its
+// size, with one text (arrays, not a VALUES list per size) that stays prepared.
+func (s *Store) ReceiveActivities(ctx context.Context, in []ruche.IncomingActivity) ([]bool, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if s.queue == nil {
+		return nil, errNoQueue
+	}
+	iris := make([]string, len(in))
+	actors := make([]string, len(in))
+	hosts := make([]string, len(in))
+	types := make([]string, len(in))
+	bodies := make([][]byte, len(in))
+	for i, a := range in {
+		iris[i], actors[i], hosts[i], types[i], bodies[i] = a.IRI, a.Actor, a.Host, a.Type, a.Body
+	}
+	isNew := make([]bool, len(in))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// DISTINCT ON keeps one row per IRI, the first, so duplicates in one batch
+		// neither conflict with each other nor depend on the order rows are tried in.
+		rows, _ := tx.Query(ctx, `INSERT INTO incoming_activities (iri, actor, host, type, body)
+			SELECT DISTINCT ON (iri) iri, actor, host, type, body
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS t(iri, actor, host, type, body, n)
+			ORDER BY iri, n
+			ON CONFLICT (iri) DO NOTHING
+			RETURNING iri, id`, iris, actors, hosts, types, bodies)
+		ids := map[string]int64{}
+		var iri string
+		var id int64
+		if _, err := pgx.ForEachRow(rows, []any{&iri, &id}, func() error {
+			ids[iri] = id
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		newIDs := make([]int64, 0, len(ids))
+		for i, a := range in {
+			if id, ok := ids[a.IRI]; ok {
+				isNew[i] = true
+				newIDs = append(newIDs, id)
+				delete(ids, a.IRI) // a later duplicate is not new
+			}
+		}
+		if err := s.queue.InsertProcessing(ctx, tx, newIDs); err != nil {
+			return fmt.Errorf("queueing processing: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return isNew, nil
+}
+
+// IncomingActivity returns a received activity by its row id; ruche.ErrNotFound if none.
+func (s *Store) IncomingActivity(ctx context.Context, id int64) (ruche.IncomingActivity, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, iri, actor, host, type, body, received_at, processed_at
+		FROM incoming_activities WHERE id = $1`, id)
+	a, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (ruche.IncomingActivity, error) {
+		var a ruche.IncomingActivity
+		err := row.Scan(&a.ID, &a.IRI, &a.Actor, &a.Host, &a.Type, &a.Body, &a.ReceivedAt, &a.ProcessedAt)
+		return a, err
+	})
+	return a, interpret(err)
+}
+
+// MarkProcessed records that the activity's effect is applied; marking it again keeps
+// the first time.
+func (s *Store) MarkProcessed(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE incoming_activities SET processed_at = now() WHERE id = $1 AND processed_at IS NULL`, id)
+	return interpret(err)
+}
+
+// FailedDeliveries lists the latest deliveries that failed, newest failure first:
+// those the queue gave up on or that were cancelled, and those waiting to be retried.
+// It reads River's own table, as the queue is the record of deliveries; the activity
+// may be gone (its IRI is then "").
+func (s *Store) FailedDeliveries(ctx context.Context, limit int) ([]ruche.FailedDelivery, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT j.id, coalesce(o.iri, ''), coalesce(j.args->>'host', ''), coalesce(j.args->>'inbox', ''),
+			j.state::text, j.attempt, coalesce(j.errors[array_upper(j.errors, 1)]->>'error', ''),
+			CASE WHEN j.state = 'retryable' THEN j.scheduled_at ELSE j.finalized_at END
+		FROM river_job j
+		LEFT JOIN outgoing_activities o ON o.id = (j.args->>'activity_id')::bigint
+		WHERE j.kind = 'federation_deliver' AND j.state IN ('discarded', 'cancelled', 'retryable')
+		ORDER BY coalesce(j.finalized_at, j.attempted_at, j.created_at) DESC, j.id DESC
+		LIMIT $1`, limit)
+	fs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.FailedDelivery, error) {
+		var f ruche.FailedDelivery
+		err := row.Scan(&f.JobID, &f.ActivityIRI, &f.Host, &f.Inbox, &f.State, &f.Attempts, &f.LastError, &f.At)
+		return f, err
+	})
+	return fs, interpret(err)
+}
