@@ -53,6 +53,10 @@ Usage:
   ruche partner suspend|activate DOMAIN    stop, then resume, talking to a partner
   ruche partner remove DOMAIN              end federation with a partner
   ruche partner list                       list the partners (none: this instance does not federate)
+  ruche federation announce                send every active partner an Update of the instance actor (checks delivery)
+  ruche federation rotate-key              give the instance actor a new key pair and tell the partners
+  ruche federation reseal                  seal every private key under the current RUCHE_SECRET_KEY (after a rotation)
+  ruche federation failed                  list the deliveries that failed or are being retried
   ruche dev with-postgres -- CMD [ARGS]    run CMD with DATABASE_URL set to a throwaway cluster (used by make test)
   ruche dev seed --users N --posts M       fill an empty database with a realistic hive (password "ruche-seed-password")
   ruche dev bench [--requests N]           measure the home and company streams for random members
@@ -84,6 +88,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "partner":
 		return runPartner(ctx, rest, getenv, stdout, stderr)
+	case "federation":
+		return runFederation(ctx, rest, getenv, stdout, stderr)
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout, stderr)
 	}

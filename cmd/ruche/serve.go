@@ -25,6 +25,11 @@ import (
 	"github.com/ruche-hive/ruche/web"
 )
 
+// jobRescueAfter, when set with -ldflags "-X main.jobRescueAfter=5s", replaces how long
+// a job of a dead process stays "running" before it is run again, so that a test of
+// kill -9 need not wait two minutes.
+var jobRescueAfter string
+
 // Main is a running Ruche node. Open starts it; Close stops it in order.
 type Main struct {
 	Config config.Config
@@ -93,6 +98,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Store: m.db.store, Sender: webpush.New(cfg.BaseURL(), cfg.Dev), Catalog: catalog,
 		Icon:         func(ruche.Author) string { return cfg.BaseURL() + "/static/avatar.png" }, // the API's default avatar
 		AllowPrivate: cfg.Dev,
+	}
+	if jobRescueAfter != "" { // set at link time by the crash tests only
+		if jobs.RescueStuckJobsAfter, err = time.ParseDuration(jobRescueAfter); err != nil {
+			return err
+		}
 	}
 	fed, err := newFederation(cfg, m.db.store, m.Log)
 	if err != nil {
