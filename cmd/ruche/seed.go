@@ -78,13 +78,16 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 // for the group stream, one of the member's groups at random.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var o seed.BenchOptions
-	var api bool
+	var api, federation bool
 	ab := apiBench{}
+	fb := fedBench{}
 	cfg, _, err := loadConfig("dev bench", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&api, "api", false, "measure the client API over HTTP instead: GET /api/v1/timelines/home")
-		fs.IntVar(&ab.Concurrency, "connections", 32, "with --api: connections in use at once")
+		fs.BoolVar(&federation, "federation", false, "measure federation instead: signed inbox POSTs, and deliveries to a local partner")
+		fs.IntVar(&fb.Deliveries, "deliveries", 2000, "with --federation: activities delivered")
+		fs.IntVar(&ab.Concurrency, "connections", 32, "with --api and --federation: connections in use at once")
 		fs.IntVar(&ab.Members, "members", 10000, "with --api: members drawn, each with a token of their own")
-		fs.StringVar(&ab.CPUProfile, "cpuprofile", "", "with --api: write a CPU profile of the measured requests to this file")
+		fs.StringVar(&ab.CPUProfile, "cpuprofile", "", "with --api or --federation: write a CPU profile of the measured requests to this file")
 		fs.IntVar(&o.Requests, "requests", 2000, "measured requests per stream, each as a different random member")
 		fs.IntVar(&o.Concurrency, "concurrency", 1, "requests in flight at once")
 		fs.IntVar(&o.Warmup, "warmup", 200, "requests per stream made first and not measured")
@@ -107,6 +110,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		if u.SuspendedAt == nil {
 			users = append(users, u)
 		}
+	}
+	if federation {
+		fb.Requests, fb.Connections, fb.CPUProfile = o.Requests, ab.Concurrency, ab.CPUProfile
+		fmt.Fprintf(stdout, "federation: %d inbox requests, %d deliveries; %d CPUs\n", fb.Requests, fb.Deliveries, runtime.NumCPU())
+		res, err := fb.run(ctx, cfg, db, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, res)
+		return nil
 	}
 	if api {
 		ab.Requests, ab.Warmup, ab.Seed = o.Requests, o.Warmup, o.Seed

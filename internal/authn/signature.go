@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -39,8 +40,18 @@ func WithPeer(ctx context.Context, p ruche.Peer) context.Context {
 // signed, or asks for or sends ActivityStreams documents. Refusals of such requests are
 // JSON with a status, never a sign-in page.
 func IsServer(r *http.Request) bool {
-	return r.Header.Get("Signature") != "" || activitypub.IsActivityPubType(r.Header.Get("Accept")) ||
+	return isSigned(r) || activitypub.IsActivityPubType(r.Header.Get("Accept")) ||
 		activitypub.IsActivityPubType(r.Header.Get("Content-Type"))
+}
+
+// isSigned reports whether a request carries an HTTP signature, in the Signature header
+// or as "Authorization: Signature …" (both forms of draft-cavage).
+func isSigned(r *http.Request) bool {
+	if r.Header.Get("Signature") != "" {
+		return true
+	}
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Signature")
 }
 
 // Signed verifies the signature of every signed request not made by a signed-in member,
@@ -52,7 +63,7 @@ func Signed(s SignatureAuthenticator, exempt func(*http.Request) bool, refuse fu
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, member := UserFrom(r.Context())
-			if member || ViaToken(r) || r.Header.Get("Signature") == "" || exempt(r) {
+			if member || ViaToken(r) || !isSigned(r) || exempt(r) {
 				next.ServeHTTP(w, r)
 				return
 			}

@@ -91,7 +91,9 @@ const (
 	// deliverPerHost bounds the deliveries in flight to one partner from one node, so a
 	// burst of activities does not hammer a partner (nor a slow one take every worker).
 	deliverPerHost = 4
-	// deliverBusySnooze is how long a delivery waits when its partner's slots are taken.
+	// deliverSlotWait is how long a delivery waits for one of its partner's slots
+	// before it snoozes for deliverBusySnooze.
+	deliverSlotWait   = time.Second
 	deliverBusySnooze = 2 * time.Second
 )
 
@@ -118,7 +120,7 @@ func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
 // longer active) cancels the job, which then shows among failed deliveries; a partner
 // that asks to wait (Retry-After) is waited for; anything else is retried.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	release, ok := w.hosts.acquire(job.Args.Host)
+	release, ok := w.hosts.acquire(ctx, job.Args.Host)
 	if !ok {
 		return river.JobSnooze(deliverBusySnooze)
 	}
@@ -136,26 +138,33 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	return err
 }
 
-// hostSlots counts deliveries in flight per partner host on this node.
+// hostSlots bounds the deliveries in flight per partner host on this node. A delivery
+// waits a moment for a slot (deliveries to one partner are short, so a burst flows
+// through its slots), and snoozes if none frees up, so that a slow partner's jobs do not
+// hold every worker of the queue.
 type hostSlots struct {
 	mu    sync.Mutex
-	count map[string]int
+	hosts map[string]chan struct{}
 }
 
-func (h *hostSlots) acquire(host string) (release func(), ok bool) {
+func (h *hostSlots) acquire(ctx context.Context, host string) (release func(), ok bool) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.count[host] >= deliverPerHost {
+	sem, found := h.hosts[host]
+	if !found {
+		sem = make(chan struct{}, deliverPerHost)
+		h.hosts[host] = sem
+	}
+	h.mu.Unlock()
+	t := time.NewTimer(deliverSlotWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, true
+	case <-t.C:
+		return nil, false
+	case <-ctx.Done():
 		return nil, false
 	}
-	h.count[host]++
-	return func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.count[host]--; h.count[host] == 0 {
-			delete(h.count, host)
-		}
-	}, true
 }
 
 type processWorker struct {
@@ -170,6 +179,6 @@ func (w *processWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 // AddFederation registers the federation workers. The client's Queues must include
 // FederationQueue.
 func AddFederation(workers *river.Workers, fed *ruche.Federation) {
-	river.AddWorker(workers, &deliverWorker{fed: fed, hosts: &hostSlots{count: map[string]int{}}})
+	river.AddWorker(workers, &deliverWorker{fed: fed, hosts: &hostSlots{hosts: map[string]chan struct{}{}}})
 	river.AddWorker(workers, &processWorker{fed: fed})
 }

@@ -38,6 +38,19 @@ type Federation struct {
 	keys      map[string]parsedKey  // remote key id → parsed key
 	refreshed map[string]time.Time  // remote key id → last refetch after a failure
 	inboxes   map[string]inboxEntry // partner host → its shared inbox
+
+	receiverOnce sync.Once
+	batcher      *receiveBatcher
+
+	partnersMu sync.Mutex
+	partners   map[string]Partner // a snapshot of the partner list, taken at partnersAt
+	partnersAt time.Time
+	actors     map[string]actorEntry // remote key id → its actor, as read at
+}
+
+type actorEntry struct {
+	actor RemoteActor
+	at    time.Time
 }
 
 type signerEntry struct {
@@ -59,6 +72,10 @@ type inboxEntry struct {
 // How long a node trusts what it remembers. A signer is re-read after a minute so a
 // rotation on another node reaches this one; a partner's inbox after an hour.
 const (
+	// partnersTTL bounds how long a node acts on a partner list another process changed
+	// (another node, ruche partner remove); this node's own changes apply at once.
+	partnersTTL    = time.Second
+	keysTTL        = 5 * time.Minute // a remote key in memory; a failing signature refetches it
 	signerTTL      = time.Minute
 	inboxTTL       = time.Hour
 	remoteActorTTL = 24 * time.Hour
@@ -211,9 +228,40 @@ func (f *Federation) client(ctx context.Context, actor LocalActor) (*activitypub
 	return c, nil
 }
 
+// partner returns the partner with that domain (ErrNotFound if none) from a snapshot
+// of the list at most partnersTTL old: requests from partners are checked without a
+// query each.
+func (f *Federation) partner(ctx context.Context, domain string) (Partner, error) {
+	f.partnersMu.Lock()
+	defer f.partnersMu.Unlock()
+	if f.partners == nil || f.now().Sub(f.partnersAt) >= partnersTTL {
+		ps, err := f.Store.Partners(ctx)
+		if err != nil {
+			return Partner{}, err
+		}
+		f.partners = make(map[string]Partner, len(ps))
+		for _, p := range ps {
+			f.partners[p.Domain] = p
+		}
+		f.partnersAt = f.now()
+	}
+	p, ok := f.partners[NormalizeDomain(domain)]
+	if !ok {
+		return Partner{}, ErrNotFound
+	}
+	return p, nil
+}
+
+// partnersChanged drops the snapshot after a change made through this node.
+func (f *Federation) partnersChanged() {
+	f.partnersMu.Lock()
+	f.partners = nil
+	f.partnersMu.Unlock()
+}
+
 // checkPartner refuses any host that is not an active partner.
 func (f *Federation) checkPartner(ctx context.Context, host string) error {
-	p, err := f.Store.Partner(ctx, NormalizeDomain(host))
+	p, err := f.partner(ctx, host)
 	if err != nil || !p.Active() {
 		return fmt.Errorf("%w: %s is not an active partner", ErrNotFederated, host)
 	}

@@ -47,7 +47,7 @@ func (f *Federation) Authenticate(ctx context.Context, r *http.Request, body []b
 	if err != nil {
 		return Peer{}, signatureInvalid(err)
 	}
-	p, err := f.Store.Partner(ctx, host)
+	p, err := f.partner(ctx, host)
 	if errors.Is(err, ErrNotFound) || err == nil && !p.Active() {
 		return Peer{}, ErrNotPartner
 	}
@@ -69,7 +69,7 @@ func (f *Federation) Authenticate(ctx context.Context, r *http.Request, body []b
 	}
 	switch {
 	case errors.Is(err, activitypub.ErrForbidden):
-		return Peer{}, &Error{Code: CodeForbidden, Key: "error.not_partner", Err: err}
+		return Peer{}, &Error{Code: CodeForbidden, Key: "error.key_not_actor", Err: err}
 	case err != nil:
 		return Peer{}, signatureInvalid(err)
 	}
@@ -99,8 +99,16 @@ func (f *Federation) mayRefetch(keyID string) bool {
 // from what was stored before this call.
 func (f *Federation) remoteKey(ctx context.Context, keyID string, fresh bool) (k parsedKey, fromCache bool, err error) {
 	if !fresh {
+		f.mu.Lock()
+		e, ok := f.actors[keyID]
+		f.mu.Unlock()
+		if ok && f.now().Sub(e.at) < keysTTL {
+			k, err := f.parseKey(keyID, e.actor)
+			return k, true, err
+		}
 		a, err := f.Store.RemoteActorByKeyID(ctx, keyID)
 		if err == nil && f.now().Sub(a.FetchedAt) < remoteActorTTL {
+			f.rememberActor(a)
 			k, err := f.parseKey(keyID, a)
 			return k, true, err
 		}
@@ -117,6 +125,27 @@ func (f *Federation) remoteKey(ctx context.Context, keyID string, fresh bool) (k
 	}
 	k, err = f.parseKey(keyID, a)
 	return k, false, err
+}
+
+// rememberActor keeps a remote actor in memory under its key id, for keysTTL.
+func (f *Federation) rememberActor(a RemoteActor) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.actors == nil || len(f.actors) > 10000 {
+		f.actors = map[string]actorEntry{}
+	}
+	f.actors[a.KeyID] = actorEntry{actor: a, at: f.now()}
+}
+
+// forgetActor drops what memory holds of a remote actor (deleted at home).
+func (f *Federation) forgetActor(iri string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, e := range f.actors {
+		if e.actor.IRI == iri {
+			delete(f.actors, k)
+		}
+	}
 }
 
 // parseKey parses a cached actor's key, remembering the parsed form per key id.
@@ -165,6 +194,7 @@ func (f *Federation) fetchActor(ctx context.Context, iri string) (RemoteActor, e
 	if err := f.Store.PutRemoteActor(ctx, a); err != nil {
 		return RemoteActor{}, err
 	}
+	f.rememberActor(a)
 	return a, nil
 }
 
@@ -210,8 +240,7 @@ func (f *Federation) Receive(ctx context.Context, peer Peer, body []byte) error 
 	if err != nil {
 		return err
 	}
-	_, err = f.Store.ReceiveActivities(ctx, []IncomingActivity{a})
-	return err
+	return f.receiver().add(ctx, a)
 }
 
 // incoming checks one activity of peer's and returns it ready to store.
@@ -224,7 +253,7 @@ func (f *Federation) incoming(peer Peer, body []byte) (IncomingActivity, error) 
 		return IncomingActivity{}, Errorf(CodeInvalid, "error.activity_invalid")
 	}
 	if err := (activitypub.Verified{KeyID: peer.KeyID, Owner: peer.Actor}).CheckActor(o.Actor.IRI); err != nil {
-		return IncomingActivity{}, &Error{Code: CodeForbidden, Key: "error.not_partner", Err: err}
+		return IncomingActivity{}, &Error{Code: CodeForbidden, Key: "error.key_not_actor", Err: err}
 	}
 	if h, err := activitypub.KeyHost(o.ID); err != nil || h != peer.Partner.Domain {
 		return IncomingActivity{}, Errorf(CodeInvalid, "error.activity_invalid")
@@ -244,7 +273,7 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	if p, err := f.Store.Partner(ctx, in.Host); err != nil || !p.Active() {
+	if p, err := f.partner(ctx, in.Host); err != nil || !p.Active() {
 		return f.Store.MarkProcessed(ctx, id) // the partner left meanwhile: nothing to apply
 	}
 	o, err := activitypub.Decode(in.Body)
@@ -265,6 +294,7 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 			if err := f.Store.ForgetRemoteActor(ctx, in.Actor); err != nil {
 				return err
 			}
+			f.forgetActor(in.Actor)
 		}
 	}
 	return f.Store.MarkProcessed(ctx, id)

@@ -88,6 +88,7 @@ func (f *Federation) AddPartner(ctx context.Context, actor *User, domain, note s
 	if utf8.RuneCountInString(note) > MaxPartnerNote {
 		return Partner{}, Errorf(CodeInvalid, "error.partner_note_too_long", MaxPartnerNote)
 	}
+	defer f.partnersChanged()
 	return f.Store.PutPartner(ctx, actorID(actor), Partner{Domain: d, State: PartnerActive, Note: note})
 }
 
@@ -105,6 +106,7 @@ func (f *Federation) SetPartnerState(ctx context.Context, actor *User, domain st
 		return Partner{}, err
 	}
 	p.State = state
+	defer f.partnersChanged()
 	return f.Store.PutPartner(ctx, actorID(actor), p)
 }
 
@@ -114,6 +116,7 @@ func (f *Federation) RemovePartner(ctx context.Context, actor *User, domain stri
 	if err := requireAdmin(actor); err != nil {
 		return err
 	}
+	defer f.partnersChanged()
 	return f.Store.RemovePartner(ctx, actorID(actor), NormalizeDomain(domain))
 }
 
