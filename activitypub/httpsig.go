@@ -334,7 +334,7 @@ type Verifier struct {
 // ErrInvalidSignature, ErrSignatureMismatch, ErrForbidden, or lookup's own error.
 // Verify does not check that the owner is the activity's actor: see CheckActor.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, sig Signature, lookup KeyLookup) (Verified, error) {
-	if err := v.precheck(r, body, sig); err != nil {
+	if err := v.Precheck(r, body, sig); err != nil {
 		return Verified{}, err
 	}
 	key, owner, err := lookup(ctx, sig.KeyID)
@@ -355,7 +355,10 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, sig
 	return Verified{KeyID: sig.KeyID, Owner: owner}, nil
 }
 
-func (v *Verifier) precheck(r *http.Request, body []byte, sig Signature) error {
+// Precheck runs every check of Verify that needs no key: the signed headers, the
+// digest, the keyId's form, the host and the date. A server runs it before looking a
+// key up, so a stale or malformed request makes it fetch nothing.
+func (v *Verifier) Precheck(r *http.Request, body []byte, sig Signature) error {
 	if sig.value == nil {
 		return invalid("signature not parsed")
 	}

@@ -34,24 +34,10 @@ func loadSecrets(cfg config.Config, log *slog.Logger) (*ruche.Secrets, error) {
 		b, err := os.ReadFile(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
-				return nil, fmt.Errorf("RUCHE_SECRET_KEY: %w", err)
+			if err := writeSecretFile(cfg.DataDir, path); err != nil {
+				return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be made: %w", path, err)
 			}
-			secret = ruche.NewSecretKey()
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if errors.Is(err, fs.ErrExist) { // another process made it first
-				return loadSecrets(cfg, log)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be created: %w", path, err)
-			}
-			_, err = f.WriteString(secret + "\n")
-			if err2 := f.Close(); err == nil {
-				err = err2
-			}
-			if err != nil {
-				return nil, fmt.Errorf("RUCHE_SECRET_KEY: writing %s: %w", path, err)
-			}
+			return loadSecrets(cfg, log)
 		case err != nil:
 			return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be read: %w", path, err)
 		default:
@@ -62,10 +48,41 @@ func loadSecrets(cfg config.Config, log *slog.Logger) (*ruche.Secrets, error) {
 		}
 	}
 	s, err := ruche.NewSecrets(secret, cfg.SecretPrevious)
+	if err != nil && cfg.SecretKey == "" {
+		return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s: %w", filepath.Join(cfg.DataDir, secretKeyFile), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("RUCHE_SECRET_KEY: %w", err)
 	}
 	return s, nil
+}
+
+// writeSecretFile makes the secret file whole or not at all: written and synced under
+// another name, then linked into place, which fails if another process was first (its
+// file then wins).
+func writeSecretFile(dir, path string) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".secret_key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(ruche.NewSecretKey() + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if err2 := f.Close(); err == nil {
+		err = err2
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
 }
 
 // newFederation wires federation for a node or an operator command.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ type fakeServer struct {
 	mu   sync.Mutex
 	docs map[string][]byte // path → actor document
 	hits map[string]int    // path → requests received
+	down atomic.Bool       // answer 503 to everything, as a server in trouble
 }
 
 func newFakeServer(t *testing.T, name string) *fakeServer {
@@ -55,6 +57,8 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	doc, ok := s.docs[r.URL.Path]
 	s.mu.Unlock()
 	switch {
+	case s.down.Load():
+		http.Error(w, "busy", http.StatusServiceUnavailable)
 	case r.Method == http.MethodPost:
 		w.WriteHeader(http.StatusAccepted) // whatever alpha might deliver
 	case ok:

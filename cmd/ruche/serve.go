@@ -109,6 +109,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.fed = fed
+	if err := fed.CheckKeys(ctx); err != nil {
+		return fmt.Errorf("RUCHE_SECRET_KEY: %w", err)
+	}
 	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, m.Log); err != nil {
 		return err
 	}

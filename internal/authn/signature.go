@@ -20,6 +20,8 @@ import (
 
 // SignatureAuthenticator verifies a server-to-server request (ruche.Federation).
 type SignatureAuthenticator interface {
+	// Admit refuses, before the body is read, a request signed by a non-partner.
+	Admit(ctx context.Context, r *http.Request) error
 	Authenticate(ctx context.Context, r *http.Request, body []byte) (ruche.Peer, error)
 }
 
@@ -58,13 +60,18 @@ func isSigned(r *http.Request) bool {
 // except where exempt says the route ignores signatures. The body (of a POST) is read
 // here, up to activitypub.MaxDocumentSize, and handed on unchanged. refuse answers a
 // failure with the error's code: 401 for a missing or invalid signature, 403 for a
-// non-partner, 503 when the partner's key could not be checked for another reason.
+// non-partner (found before the body is read), 503 when the partner's key could not be
+// checked for now.
 func Signed(s SignatureAuthenticator, exempt func(*http.Request) bool, refuse func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, member := UserFrom(r.Context())
 			if member || ViaToken(r) || !isSigned(r) || exempt(r) {
 				next.ServeHTTP(w, r)
+				return
+			}
+			if err := s.Admit(r.Context(), r); err != nil {
+				refuse(w, r, err)
 				return
 			}
 			var body []byte

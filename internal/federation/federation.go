@@ -141,6 +141,9 @@ func (a *API) Error(w http.ResponseWriter, r *http.Request, err error) {
 			status = http.StatusForbidden
 		case ruche.CodeRateLimited:
 			status = http.StatusTooManyRequests
+		case ruche.CodeUnavailable:
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "60")
 		default:
 			key, args = "error.internal", nil
 		}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -91,6 +93,11 @@ const (
 	// deliverPerHost bounds the deliveries in flight to one partner from one node, so a
 	// burst of activities does not hammer a partner (nor a slow one take every worker).
 	deliverPerHost = 4
+	// deliverAuthAttempts is how many attempts a 401 or 403 gets (see notYetTrusted).
+	deliverAuthAttempts = 10
+	// deliverMaxSnoozes bounds the snoozes a delivery takes, busy partner slots and
+	// Retry-After together, so one cannot be put off for ever.
+	deliverMaxSnoozes = 50
 	// deliverSlotWait is how long a delivery waits for one of its partner's slots
 	// before it snoozes for deliverBusySnooze.
 	deliverSlotWait   = time.Second
@@ -103,7 +110,11 @@ type deliverWorker struct {
 	hosts *hostSlots
 }
 
-func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return deliverTimeout }
+// Timeout is also when River may take a delivery left running by a dead node for one
+// to run again, so it stays within RescueStuckJobsAfter.
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return min(deliverTimeout, RescueStuckJobsAfter)
+}
 
 // NextRetry: exponential backoff with up to 10 % jitter, so deliveries to a partner
 // that was down do not all come back at once.
@@ -129,13 +140,25 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	var de *ruche.DeliveryError
 	if errors.As(err, &de) {
 		switch {
+		case de.Permanent && notYetTrusted(err) && job.Attempt < deliverAuthAttempts:
+			return err // retried with the usual backoff
 		case de.Permanent:
 			return river.JobCancel(err)
-		case de.RetryAfter > 0 && snoozes(job.Metadata) < pushMaxSnoozes:
+		case de.RetryAfter > 0 && snoozes(job.Metadata) < deliverMaxSnoozes:
 			return river.JobSnooze(min(max(de.RetryAfter, 30*time.Second), deliverMaxRetry))
 		}
 	}
 	return err
+}
+
+// notYetTrusted reports whether a partner refused a delivery as unauthenticated or
+// forbidden (401, 403). Between two partners that is most often a matter of time: the
+// other admin has not added this instance yet, or the partner has not yet fetched the
+// instance actor's new key after a rotation. So these are retried for a while
+// (deliverAuthAttempts, about eight hours) before they count as final.
+func notYetTrusted(err error) bool {
+	var he *activitypub.HTTPError
+	return errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden)
 }
 
 // hostSlots bounds the deliveries in flight per partner host on this node. A delivery

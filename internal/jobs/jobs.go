@@ -66,6 +66,7 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		JobTimeout:           min(river.JobTimeoutDefault, RescueStuckJobsAfter),
 		Logger:               log,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}, FederationQueue: {MaxWorkers: 32}},
 		Workers:              workers,

@@ -69,12 +69,15 @@ func count(t *testing.T, s *postgres.Store, query string, args ...any) int {
 
 // instanceUpdate is the one activity the gate lets out today: the instance actor's
 // Update of itself.
-func instanceUpdate(n int) *activitypub.Object {
-	self := fedBase + "/actor"
-	return &activitypub.Object{
-		ID: fmt.Sprintf("%s/activities/%d", self, n), Type: activitypub.TypeUpdate,
-		Actor: activitypub.IRI(self), Object: activitypub.IRI(self),
+// instanceUpdate is a fresh Update of f's instance actor, the one kind of activity the
+// gate clears today.
+func instanceUpdate(t testing.TB, f *ruche.Federation) *activitypub.Object {
+	t.Helper()
+	a, err := f.InstanceActorUpdate(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
+	return a
 }
 
 func TestFederationPartners(t *testing.T) {
@@ -244,7 +247,7 @@ func TestFederationQueueActivities(t *testing.T) {
 
 	// The gate, reading partners from the store, refuses a suspended or unknown one.
 	for _, to := range []string{"d.example", "e.example"} {
-		if _, err := f.Clear(ctx, ruche.Departure{Actor: ruche.InstanceActor, Activity: instanceUpdate(0), To: []string{to}}); !errors.Is(err, ruche.ErrNotFederated) {
+		if _, err := f.Clear(ctx, ruche.Departure{Actor: ruche.InstanceActor, Activity: instanceUpdate(t, f), To: []string{to}}); !errors.Is(err, ruche.ErrNotFederated) {
 			t.Errorf("clear to %s: %v, want refused", to, err)
 		}
 	}
@@ -252,7 +255,7 @@ func TestFederationQueueActivities(t *testing.T) {
 	var stored []ruche.OutgoingActivity
 	for i := 1; i <= 3; i++ {
 		o, err := f.Clear(ctx, ruche.Departure{
-			Actor: ruche.InstanceActor, Activity: instanceUpdate(i), To: []string{"b.example", "C.example", "b.example"},
+			Actor: ruche.InstanceActor, Activity: instanceUpdate(t, f), To: []string{"b.example", "C.example", "b.example"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -520,7 +523,7 @@ func TestFederationFailedDeliveries(t *testing.T) {
 	if _, err := f.AddPartner(ctx, nil, "b.example", ""); err != nil {
 		t.Fatal(err)
 	}
-	o, err := f.Clear(ctx, ruche.Departure{Actor: ruche.InstanceActor, Activity: instanceUpdate(1), To: []string{"b.example"}})
+	o, err := f.Clear(ctx, ruche.Departure{Actor: ruche.InstanceActor, Activity: instanceUpdate(t, f), To: []string{"b.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,9 @@ func (s *Store) PurgeExpired(ctx context.Context) (int64, error) {
 			   AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.app_id = a.id)`,
 			`DELETE FROM signin_failures WHERE window_start < now() - interval '1 day'`,
 			`DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'`,
+			// Received activities are kept to recognise a redelivery; senders give up
+			// within days (Ruche after three), so a month is plenty.
+			`DELETE FROM incoming_activities WHERE processed_at < now() - interval '30 days'`,
 		} {
 			tag, err := tx.Exec(ctx, q)
 			if err != nil {

@@ -21,6 +21,7 @@ const (
 	CodeUnauthenticated
 	CodeForbidden
 	CodeRateLimited
+	CodeUnavailable // a dependency (a partner, the database) failed for now: try again later
 )
 
 // Error is a failure that is safe to show: Key names a message in the catalogue (web/locales)
@@ -81,6 +82,8 @@ func (c Code) HTTPStatus() int {
 		return 403
 	case CodeRateLimited:
 		return 429
+	case CodeUnavailable:
+		return 503
 	}
 	return 500
 }

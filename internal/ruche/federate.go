@@ -46,6 +46,7 @@ type Federation struct {
 	partners   map[string]Partner // a snapshot of the partner list, taken at partnersAt
 	partnersAt time.Time
 	actors     map[string]actorEntry // remote key id → its actor, as read at
+	keyFetch   keyFetcher
 }
 
 type actorEntry struct {
@@ -55,6 +56,7 @@ type actorEntry struct {
 
 type signerEntry struct {
 	signer *activitypub.Signer
+	public string // the public half of its key, to see whether the key changed
 	at     time.Time
 }
 
@@ -70,13 +72,15 @@ type inboxEntry struct {
 }
 
 // How long a node trusts what it remembers. A signer is re-read after a minute so a
-// rotation on another node reaches this one; a partner's inbox after an hour.
+// rotation on another node (or by ruche federation rotate-key) reaches this one, and a
+// partner that refuses a signature meanwhile is retried (jobs: notYetTrusted); a
+// partner's inbox after an hour.
 const (
 	// partnersTTL bounds how long a node acts on a partner list another process changed
 	// (another node, ruche partner remove); this node's own changes apply at once.
 	partnersTTL    = time.Second
 	keysTTL        = 5 * time.Minute // a remote key in memory; a failing signature refetches it
-	signerTTL      = time.Minute
+	signerTTL      = 30 * time.Second
 	inboxTTL       = time.Hour
 	remoteActorTTL = 24 * time.Hour
 	// refetchEvery bounds how often a failing signature makes Ruche fetch the key
@@ -176,9 +180,18 @@ func (f *Federation) signer(ctx context.Context, actor LocalActor) (*activitypub
 	if ok && f.now().Sub(e.at) < signerTTL {
 		return e.signer, nil
 	}
+	if actor != InstanceActor {
+		return nil, ErrNotFederated // members and groups get actors with shared groups
+	}
 	k, err := f.actorKey(ctx, actor)
 	if err != nil {
 		return nil, err
+	}
+	if ok && e.public == k.PublicPEM { // the same key: keep the signer, and its client's connections
+		f.mu.Lock()
+		f.signers[actor] = signerEntry{signer: e.signer, public: e.public, at: f.now()}
+		f.mu.Unlock()
+		return e.signer, nil
 	}
 	if f.Secrets == nil {
 		return nil, errors.New("federation: no secret key (RUCHE_SECRET_KEY)")
@@ -191,15 +204,12 @@ func (f *Federation) signer(ctx context.Context, actor LocalActor) (*activitypub
 	if err != nil {
 		return nil, err
 	}
-	if actor != InstanceActor {
-		return nil, ErrNotFederated // members and groups get actors with shared groups
-	}
 	s := &activitypub.Signer{KeyID: f.InstanceKeyID(), Key: priv, Now: f.Now}
 	f.mu.Lock()
 	if f.signers == nil {
 		f.signers = map[LocalActor]signerEntry{}
 	}
-	f.signers[actor] = signerEntry{signer: s, at: f.now()}
+	f.signers[actor] = signerEntry{signer: s, public: k.PublicPEM, at: f.now()}
 	f.mu.Unlock()
 	return s, nil
 }
@@ -264,6 +274,26 @@ func (f *Federation) checkPartner(ctx context.Context, host string) error {
 	p, err := f.partner(ctx, host)
 	if err != nil || !p.Active() {
 		return fmt.Errorf("%w: %s is not an active partner", ErrNotFederated, host)
+	}
+	return nil
+}
+
+// CheckKeys opens the instance actor's private key, if it has one, so that a node
+// started with the wrong RUCHE_SECRET_KEY says so at once instead of having its
+// signatures refused by every partner.
+func (f *Federation) CheckKeys(ctx context.Context) error {
+	k, err := f.Store.ActorKey(ctx, InstanceActor)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if f.Secrets == nil {
+		return errors.New("no secret key to open the instance's private key with")
+	}
+	if _, err := f.Secrets.Open(k.PrivateSealed, string(InstanceActor)); err != nil {
+		return fmt.Errorf("the instance's private key does not open: %w", err)
 	}
 	return nil
 }
@@ -344,6 +374,23 @@ func (f *Federation) updateInstanceActor(ctx context.Context, k ActorKey) ([]Out
 	if len(to) == 0 {
 		return nil, nil
 	}
+	o, err := f.Clear(ctx, Departure{Actor: InstanceActor, Activity: f.instanceActorUpdate(k), To: to})
+	if err != nil {
+		return nil, err
+	}
+	return []Outbound{o}, nil
+}
+
+// InstanceActorUpdate is a new Update of the instance actor's document as it is now.
+func (f *Federation) InstanceActorUpdate(ctx context.Context) (*activitypub.Object, error) {
+	k, err := f.actorKey(ctx, InstanceActor)
+	if err != nil {
+		return nil, err
+	}
+	return f.instanceActorUpdate(k), nil
+}
+
+func (f *Federation) instanceActorUpdate(k ActorKey) *activitypub.Object {
 	self := f.InstanceActorIRI()
 	a := &activitypub.Object{
 		ID: f.newActivityIRI(), Type: activitypub.TypeUpdate,
@@ -351,11 +398,7 @@ func (f *Federation) updateInstanceActor(ctx context.Context, k ActorKey) ([]Out
 		Published: f.now().UTC().Truncate(time.Second),
 	}
 	a.Object.IRI = self
-	o, err := f.Clear(ctx, Departure{Actor: InstanceActor, Activity: a, To: to})
-	if err != nil {
-		return nil, err
-	}
-	return []Outbound{o}, nil
+	return a
 }
 
 // Reseal seals every local private key under the current secret, after a rotation of

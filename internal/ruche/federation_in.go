@@ -5,9 +5,11 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ruche-hive/ruche/activitypub"
 )
@@ -32,48 +34,122 @@ func signatureInvalid(err error) error {
 
 // Authenticate verifies the HTTP signature of a server-to-server request whose body
 // (for a POST) is body. The keyId's host must be an active partner: otherwise the
-// answer is ErrNotPartner before any key is looked up. A key cached from an earlier
-// fetch that no longer verifies is fetched again once (the partner may have rotated
-// it), at most once a minute per key.
+// answer is ErrNotPartner before any key is looked up. Then every check that needs no
+// key runs, and only then is the key looked up: in memory, in the database, or fetched
+// from the partner (see fetchKey for the bounds). A fetched actor is stored only once a
+// signature made with its key has verified. A key cached from an earlier fetch that no
+// longer verifies is fetched again (the partner may have rotated it), at most once a
+// minute per key; when the partner cannot be reached, a stale key still serves.
 func (f *Federation) Authenticate(ctx context.Context, r *http.Request, body []byte) (Peer, error) {
-	sig, err := activitypub.ParseSignature(r)
-	if errors.Is(err, activitypub.ErrNoSignature) {
-		return Peer{}, ErrSignatureMissing
-	}
-	if err != nil {
-		return Peer{}, signatureInvalid(err)
-	}
-	host, err := activitypub.KeyHost(sig.KeyID)
-	if err != nil {
-		return Peer{}, signatureInvalid(err)
-	}
-	p, err := f.partner(ctx, host)
-	if errors.Is(err, ErrNotFound) || err == nil && !p.Active() {
-		return Peer{}, ErrNotPartner
-	}
+	sig, p, err := f.admit(ctx, r)
 	if err != nil {
 		return Peer{}, err
 	}
 	v := activitypub.Verifier{Now: f.Now, AllowHTTP: f.Dev, Host: f.Host()}
-	cached := false
-	verified, err := v.Verify(ctx, r, body, sig, func(ctx context.Context, keyID string) (crypto.PublicKey, string, error) {
-		k, fromCache, err := f.remoteKey(ctx, keyID, false)
-		cached = fromCache
-		return k.key, k.owner, err
-	})
-	if errors.Is(err, activitypub.ErrSignatureMismatch) && cached && f.mayRefetch(sig.KeyID) {
-		verified, err = v.Verify(ctx, r, body, sig, func(ctx context.Context, keyID string) (crypto.PublicKey, string, error) {
-			k, _, err := f.remoteKey(ctx, keyID, true)
-			return k.key, k.owner, err
+	if err := v.Precheck(r, body, sig); err != nil {
+		return Peer{}, signatureInvalid(err)
+	}
+	withKey := func(a RemoteActor) (activitypub.Verified, error) {
+		k, err := f.parseKey(sig.KeyID, a)
+		if err != nil {
+			return activitypub.Verified{}, err
+		}
+		return v.Verify(ctx, r, body, sig, func(context.Context, string) (crypto.PublicKey, string, error) {
+			return k.key, k.owner, nil
 		})
 	}
+	known, err := f.knownActor(ctx, sig.KeyID)
+	switch {
+	case err == nil && f.now().Sub(known.FetchedAt) < remoteActorTTL:
+		verified, err := withKey(known)
+		if err == nil || !errors.Is(err, activitypub.ErrSignatureMismatch) || !f.mayRefetch(sig.KeyID) {
+			return peerOf(p, verified, err)
+		}
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return Peer{}, unavailable(err)
+	}
+	fresh, err := f.fetchKey(ctx, sig.KeyID)
+	if err != nil {
+		if known.IRI != "" { // the partner cannot be reached: the key Ruche has is the best there is
+			verified, verr := withKey(known)
+			if verr == nil || !isTransient(err) {
+				return peerOf(p, verified, verr)
+			}
+		}
+		if isTransient(err) {
+			return Peer{}, unavailable(err)
+		}
+		return Peer{}, signatureInvalid(err)
+	}
+	verified, err := withKey(fresh)
+	if err == nil {
+		if serr := f.Store.PutRemoteActor(ctx, fresh); serr != nil {
+			f.log().Warn("federation: storing a partner's actor", "actor", fresh.IRI, "err", serr)
+		}
+		f.rememberActor(fresh)
+	}
+	return peerOf(p, verified, err)
+}
+
+// admit parses a request's signature and checks, before anything else, that its key
+// is on an active partner's host.
+func (f *Federation) admit(ctx context.Context, r *http.Request) (activitypub.Signature, Partner, error) {
+	sig, err := activitypub.ParseSignature(r)
+	if errors.Is(err, activitypub.ErrNoSignature) {
+		return sig, Partner{}, ErrSignatureMissing
+	}
+	if err != nil {
+		return sig, Partner{}, signatureInvalid(err)
+	}
+	host, err := activitypub.KeyHost(sig.KeyID)
+	if err != nil {
+		return sig, Partner{}, signatureInvalid(err)
+	}
+	p, err := f.partner(ctx, host)
+	switch {
+	case errors.Is(err, ErrNotFound) || err == nil && !p.Active():
+		return sig, Partner{}, ErrNotPartner
+	case err != nil:
+		return sig, Partner{}, unavailable(err)
+	}
+	return sig, p, nil
+}
+
+// Admit is the first step of Authenticate, which a front door runs before reading a
+// request's body: a request signed by a key of any host but an active partner's is
+// refused without more work.
+func (f *Federation) Admit(ctx context.Context, r *http.Request) error {
+	_, _, err := f.admit(ctx, r)
+	return err
+}
+
+func peerOf(p Partner, v activitypub.Verified, err error) (Peer, error) {
 	switch {
 	case errors.Is(err, activitypub.ErrForbidden):
 		return Peer{}, &Error{Code: CodeForbidden, Key: "error.key_not_actor", Err: err}
 	case err != nil:
 		return Peer{}, signatureInvalid(err)
 	}
-	return Peer{Partner: p, Actor: verified.Owner, KeyID: verified.KeyID}, nil
+	return Peer{Partner: p, Actor: v.Owner, KeyID: v.KeyID}, nil
+}
+
+func unavailable(err error) error {
+	return &Error{Code: CodeUnavailable, Key: "error.unavailable", Err: err}
+}
+
+// isTransient reports whether a failed fetch may succeed later: the network, a 5xx,
+// 408 or 429, or Ruche's own fetch budget. A document that is not what it should be
+// (not an actor, another key) is not transient.
+func isTransient(err error) bool {
+	var he *activitypub.HTTPError
+	var ne net.Error
+	switch {
+	case errors.Is(err, errFetchBudget), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne):
+		return true
+	case errors.As(err, &he):
+		return activitypub.Classify(err) == activitypub.OutcomeRetry
+	}
+	return false
 }
 
 // mayRefetch reports whether the key may be fetched again now, and notes it.
@@ -93,38 +169,20 @@ func (f *Federation) mayRefetch(keyID string) bool {
 	return true
 }
 
-// remoteKey returns the public key keyID names and its owner: from memory, from the
-// remote_actors table, or (fresh, or when nothing is cached or it is stale) by fetching
-// the owner's document signed as the instance actor. fromCache says whether it came
-// from what was stored before this call.
-func (f *Federation) remoteKey(ctx context.Context, keyID string, fresh bool) (k parsedKey, fromCache bool, err error) {
-	if !fresh {
-		f.mu.Lock()
-		e, ok := f.actors[keyID]
-		f.mu.Unlock()
-		if ok && f.now().Sub(e.at) < keysTTL {
-			k, err := f.parseKey(keyID, e.actor)
-			return k, true, err
-		}
-		a, err := f.Store.RemoteActorByKeyID(ctx, keyID)
-		if err == nil && f.now().Sub(a.FetchedAt) < remoteActorTTL {
-			f.rememberActor(a)
-			k, err := f.parseKey(keyID, a)
-			return k, true, err
-		}
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return parsedKey{}, false, err
-		}
+// knownActor returns what Ruche knows of the actor holding keyID, whatever its age:
+// from memory (read from the database at most keysTTL ago), else from the database.
+func (f *Federation) knownActor(ctx context.Context, keyID string) (RemoteActor, error) {
+	f.mu.Lock()
+	e, ok := f.actors[keyID]
+	f.mu.Unlock()
+	if ok && f.now().Sub(e.at) < keysTTL {
+		return e.actor, nil
 	}
-	a, err := f.fetchActor(ctx, keyID)
-	if err != nil {
-		return parsedKey{}, false, err
+	a, err := f.Store.RemoteActorByKeyID(ctx, keyID)
+	if err == nil {
+		f.rememberActor(a)
 	}
-	if a.KeyID != keyID {
-		return parsedKey{}, false, fmt.Errorf("%w: the actor at %s has key %s, not %s", activitypub.ErrForbidden, a.IRI, a.KeyID, keyID)
-	}
-	k, err = f.parseKey(keyID, a)
-	return k, false, err
+	return a, err
 }
 
 // rememberActor keeps a remote actor in memory under its key id, for keysTTL.
@@ -171,8 +229,23 @@ func (f *Federation) parseKey(keyID string, a RemoteActor) (parsedKey, error) {
 }
 
 // fetchActor fetches the actor that iri (an actor id, or a key id with a fragment)
-// names, signed as the instance actor, checks it, and caches it.
+// names, signed as the instance actor, checks it, and caches it. It serves Ruche's own
+// needs (a partner's inbox, an Update it announced); keys of incoming signatures go
+// through fetchKey.
 func (f *Federation) fetchActor(ctx context.Context, iri string) (RemoteActor, error) {
+	a, err := f.fetchActorDoc(ctx, iri)
+	if err != nil {
+		return RemoteActor{}, err
+	}
+	if err := f.Store.PutRemoteActor(ctx, a); err != nil {
+		return RemoteActor{}, err
+	}
+	f.rememberActor(a)
+	return a, nil
+}
+
+// fetchActorDoc fetches and checks an actor document, without storing it.
+func (f *Federation) fetchActorDoc(ctx context.Context, iri string) (RemoteActor, error) {
 	c, err := f.client(ctx, InstanceActor)
 	if err != nil {
 		return RemoteActor{}, err
@@ -191,10 +264,6 @@ func (f *Federation) fetchActor(ctx context.Context, iri string) (RemoteActor, e
 		return RemoteActor{}, err
 	}
 	a.FetchedAt = f.now()
-	if err := f.Store.PutRemoteActor(ctx, a); err != nil {
-		return RemoteActor{}, err
-	}
-	f.rememberActor(a)
 	return a, nil
 }
 
@@ -249,7 +318,7 @@ func (f *Federation) incoming(peer Peer, body []byte) (IncomingActivity, error) 
 	if err != nil {
 		return IncomingActivity{}, &Error{Code: CodeInvalid, Key: "error.activity_invalid", Err: err}
 	}
-	if o.ID == "" || o.Type == "" || o.Actor.IRI == "" {
+	if !plainText(o.ID, maxIRILength) || !plainText(o.Type, maxTypeLength) || !plainText(o.Actor.IRI, maxIRILength) {
 		return IncomingActivity{}, Errorf(CodeInvalid, "error.activity_invalid")
 	}
 	if err := (activitypub.Verified{KeyID: peer.KeyID, Owner: peer.Actor}).CheckActor(o.Actor.IRI); err != nil {
@@ -258,7 +327,28 @@ func (f *Federation) incoming(peer Peer, body []byte) (IncomingActivity, error) 
 	if h, err := activitypub.KeyHost(o.ID); err != nil || h != peer.Partner.Domain {
 		return IncomingActivity{}, Errorf(CodeInvalid, "error.activity_invalid")
 	}
-	return IncomingActivity{IRI: o.ID, Actor: o.Actor.IRI, Host: peer.Partner.Domain, Type: o.Type, Body: body}, nil
+	// The key's owner, as the partner spells it, not the activity's spelling of it.
+	return IncomingActivity{IRI: o.ID, Actor: peer.Actor, Host: peer.Partner.Domain, Type: o.Type, Body: body}, nil
+}
+
+// Bounds on what identifies an activity, which the database stores as text.
+const (
+	maxIRILength  = 2048
+	maxTypeLength = 64
+)
+
+// plainText reports whether s is non-empty, at most max bytes, valid UTF-8 and free of
+// control characters (PostgreSQL refuses NUL in text).
+func plainText(s string, max int) bool {
+	if s == "" || len(s) > max || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // Process applies a received activity, once. Today that is what concerns actors: an

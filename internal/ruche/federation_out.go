@@ -50,7 +50,12 @@ func (f *Federation) Deliver(ctx context.Context, d Delivery) error {
 	inbox := d.Inbox
 	if inbox == "" {
 		if inbox, err = f.partnerInbox(ctx, d.Host); err != nil {
-			return f.deliveryError(err, 0)
+			var he *activitypub.HTTPError
+			retryAfter := time.Duration(0)
+			if errors.As(err, &he) {
+				retryAfter = he.RetryAfter
+			}
+			return f.deliveryError(err, retryAfter)
 		}
 	}
 	if h, err := activitypub.KeyHost(inbox); err != nil || h != d.Host {

@@ -1,6 +1,7 @@
 package ruche
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -55,8 +56,9 @@ func (o Outbound) Actor() LocalActor { return o.actor }
 // IRI is the activity's id.
 func (o Outbound) IRI() string { return o.iri }
 
-// Body is the activity as it will be delivered, byte for byte.
-func (o Outbound) Body() []byte { return o.body }
+// Body is the activity as it will be delivered, byte for byte (a copy: what the gate
+// cleared cannot be changed afterwards).
+func (o Outbound) Body() []byte { return bytes.Clone(o.body) }
 
 // Destinations lists where it goes, each once.
 func (o Outbound) Destinations() []Destination { return append([]Destination(nil), o.to...) }
@@ -76,16 +78,15 @@ func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 	if d.Actor != InstanceActor || d.About != nil {
 		return Outbound{}, ErrNotFederated
 	}
-	self := f.InstanceActorIRI()
-	if d.Activity.Actor.IRI != self || !f.isLocalIRI(d.Activity.ID) {
-		return Outbound{}, ErrNotFederated
+	// What goes is exactly an Update of the instance actor's document, by itself, and
+	// nothing more: the activity is compared, property by property, with the one the
+	// gate would write, so no content, addressee or attachment can ride along.
+	body, err := activitypub.Marshal(d.Activity)
+	if err != nil {
+		return Outbound{}, err
 	}
-	switch d.Activity.Type {
-	case activitypub.TypeUpdate:
-		if d.Activity.Object.IRI != self {
-			return Outbound{}, ErrNotFederated
-		}
-	default:
+	want, err := f.instanceUpdate(d.Activity)
+	if err != nil || !bytes.Equal(body, want) {
 		return Outbound{}, ErrNotFederated
 	}
 	out := Outbound{cleared: true, actor: d.Actor, iri: d.Activity.ID}
@@ -100,12 +101,35 @@ func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 			out.to = append(out.to, Destination{Host: p.Domain})
 		}
 	}
-	body, err := activitypub.Marshal(activitypub.WithoutHidden(d.Activity))
-	if err != nil {
-		return Outbound{}, err
-	}
 	out.body = body
 	return out, nil
+}
+
+// instanceUpdate is the Update of the instance actor that a carries, as the gate
+// writes it: a's id and date, the instance actor as actor, and the instance actor's
+// document with the key a's document carries (the current key, or the one a rotation
+// is about to store). Anything that is not that shape is an error.
+func (f *Federation) instanceUpdate(a *activitypub.Object) ([]byte, error) {
+	doc := a.Object.Object
+	if a.Type != activitypub.TypeUpdate || !f.isLocalIRI(a.ID) || doc == nil || doc.PublicKey == nil {
+		return nil, ErrNotFederated
+	}
+	// The key must be a key, written as Ruche writes keys: no text rides in it either.
+	pub, err := activitypub.DecodePublicKeyPEM(doc.PublicKey.PublicKeyPem)
+	if err != nil {
+		return nil, ErrNotFederated
+	}
+	pem, err := activitypub.EncodePublicKeyPEM(pub)
+	if err != nil || pem != doc.PublicKey.PublicKeyPem {
+		return nil, ErrNotFederated
+	}
+	self := f.InstanceActorIRI()
+	canon := &activitypub.Object{
+		ID: a.ID, Type: activitypub.TypeUpdate, Published: a.Published,
+		Actor: activitypub.IRI(self), Object: activitypub.Embed(f.instanceActorDoc(ActorKey{PublicPEM: pem})),
+	}
+	canon.Object.IRI = self
+	return activitypub.Marshal(canon)
 }
 
 // Reveal is the gate for fetches: whether the partner peer may read the local object

@@ -78,6 +78,15 @@ func (b *receiveBatcher) loop() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), receiveTimeout)
 		_, err := b.store.ReceiveActivities(ctx, in)
+		if err != nil && len(batch) > 1 {
+			// One bad activity must not fail the others: each alone, then.
+			for _, q := range batch {
+				_, err := b.store.ReceiveActivities(ctx, []IncomingActivity{q.a})
+				q.done <- err
+			}
+			cancel()
+			continue
+		}
 		cancel()
 		for _, q := range batch {
 			q.done <- err

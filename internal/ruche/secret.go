@@ -17,7 +17,7 @@ import (
 // instance. Each sealed value starts with a version byte and four bytes naming the
 // secret it was sealed under, so a rotation can keep the previous secret for opening
 // while sealing under the new one, and `ruche federation reseal` can move every key
-// over (README, "Rotating RUCHE_SECRET_KEY").
+// over (README, "Federation with partner instances", Keys).
 type Secrets struct {
 	current  secret
 	previous []secret
