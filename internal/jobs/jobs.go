@@ -65,6 +65,10 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 		AddFederation(workers, fed)
 	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
+		// A queue fetches at most MaxWorkers jobs per fetch and at most once per cooldown:
+		// at River's default (100 ms) deliveries could not pass ~320/s however fast
+		// partners answer.
+		FetchCooldown:        20 * time.Millisecond,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
 		JobTimeout:           min(river.JobTimeoutDefault, RescueStuckJobsAfter),
 		Logger:               log,
