@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ruche-hive/ruche/internal/apispec"
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -167,6 +169,24 @@ func (c *mclient) want(status int, method, path string, body any) reply {
 		c.t.Fatalf("%s %s → %d, want %d: %s", method, path, r.status, status, r.body)
 	}
 	return r
+}
+
+// wantSoon is want for a change made by another process (an operator command): the
+// node hears of it through PostgreSQL within milliseconds, and meanwhile may answer
+// with one of meanwhile (never anything else).
+func (c *mclient) wantSoon(status int, meanwhile []int, method, path string, body any) reply {
+	c.t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		r := c.do(method, path, body)
+		if r.status == status {
+			return r
+		}
+		if !slices.Contains(meanwhile, r.status) || time.Now().After(deadline) {
+			c.t.Fatalf("%s %s → %d, want %d: %s", method, path, r.status, status, r.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // get decodes a 200 answer of GET path into v.
