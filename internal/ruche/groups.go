@@ -61,6 +61,9 @@ type Group struct {
 	ViewerRole   GroupRole       // "" unless the viewer is a member
 	ViewerState  MembershipState // the viewer's standing
 	ViewerNotify bool            // the viewer hears of every new post
+	// SharedWith lists the partner instances the group is shared with: people there
+	// read and write in it, and every member sees the list.
+	SharedWith []string
 }
 
 // IsMember reports whether the viewer is a member.
