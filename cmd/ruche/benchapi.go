@@ -101,7 +101,7 @@ func (b apiBench) run(ctx context.Context, cfg config.Config, db *database, user
 	go db.store.RunCache(cacheCtx, func(err error) { log.Warn("read cache", "err", err) })
 	srv, err := server.New(server.Options{
 		Accounts: &ruche.Accounts{Store: db.store}, Posts: &ruche.Posts{Store: db.store, BaseURL: base},
-		Groups: &ruche.Groups{Store: db.store}, OAuth: oauth, Hub: hub, Catalog: catalog, Files: web.FS,
+		Groups: &ruche.Groups{Store: db.store, Shares: db.store}, OAuth: oauth, Hub: hub, Catalog: catalog, Files: web.FS,
 		BaseURL: base, Ready: db.store.Ping, Log: log, Dev: true,
 	})
 	if err != nil {

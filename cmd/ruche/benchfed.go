@@ -162,7 +162,7 @@ func (b fedBench) run(ctx context.Context, cfg config.Config, db *database, log 
 	defer hub.Close()
 	srv, err := server.New(server.Options{
 		Accounts: &ruche.Accounts{Store: db.store}, Posts: &ruche.Posts{Store: db.store, BaseURL: cfg.BaseURL()},
-		Groups: &ruche.Groups{Store: db.store}, OAuth: &ruche.OAuth{Store: db.store}, Federation: fed, Hub: hub, Catalog: catalog,
+		Groups: &ruche.Groups{Store: db.store, Shares: db.store}, OAuth: &ruche.OAuth{Store: db.store}, Federation: fed, Hub: hub, Catalog: catalog,
 		Files: web.FS, BaseURL: cfg.BaseURL(), Ready: db.store.Ping, Log: log, Dev: true,
 	})
 	if err != nil {

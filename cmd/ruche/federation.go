@@ -91,7 +91,7 @@ func newFederation(cfg config.Config, store *postgres.Store, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	return &ruche.Federation{Store: store, Secrets: secrets, BaseURL: cfg.BaseURL(), AccountDomain: cfg.AccountDomain,
+	return &ruche.Federation{Store: store, Shares: store, Secrets: secrets, BaseURL: cfg.BaseURL(), AccountDomain: cfg.AccountDomain,
 		Dev: cfg.Dev, UserAgent: "Ruche (+" + cfg.BaseURL() + ")", Log: log}, nil
 }
 

@@ -53,6 +53,10 @@ Usage:
   ruche partner suspend|activate DOMAIN    stop, then resume, talking to a partner
   ruche partner remove DOMAIN              end federation with a partner
   ruche partner list                       list the partners (none: this instance does not federate)
+  ruche group share --group G --partner D  share group G with partner instance D (open and closed groups only)
+  ruche group unshare --group G --partner D
+                                           stop sharing group G with D
+  ruche group shares --group G             list the partner instances group G is shared with
   ruche federation announce                send every active partner an Update of the instance actor (checks delivery)
   ruche federation rotate-key              give the instance actor a new key pair and tell the partners
   ruche federation reseal                  seal every private key under the current RUCHE_SECRET_KEY (after a rotation)
@@ -88,6 +92,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "partner":
 		return runPartner(ctx, rest, getenv, stdout, stderr)
+	case "group":
+		return runGroup(ctx, rest, getenv, stdout, stderr)
 	case "federation":
 		return runFederation(ctx, rest, getenv, stdout, stderr)
 	case "dev":

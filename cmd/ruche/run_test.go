@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -32,7 +34,9 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // over HTTP, then cancels Run's context (what SIGTERM does) and expects a clean stop.
 func TestRunServesAndStopsOnSignal(t *testing.T) {
 	port := freePort(t)
-	env := map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:" + port, "DATABASE_URL": testdb.New(t), "RUCHE_LOG_LEVEL": "warn"}
+	// No RUCHE_SECRET_KEY: the node makes its secret in the data directory, as make run does.
+	data := t.TempDir()
+	env := map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:" + port, "DATABASE_URL": testdb.New(t), "RUCHE_LOG_LEVEL": "warn", "RUCHE_DATA": data}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var out syncBuffer
@@ -80,5 +84,8 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("still serving after Run returned")
+	}
+	if fi, err := os.Stat(filepath.Join(data, "secret_key")); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() < 32 {
+		t.Errorf("the secret made in the data directory: %v %v", fi, err)
 	}
 }

@@ -136,7 +136,7 @@ func TestEveryRouteIsPrivateUnlessDeclared(t *testing.T) {
 			p = b.submit("/login", path, url.Values{}) // a valid CSRF token: only authentication stops it
 		}
 		// The API's and federation's refusals are JSON: servers are told to sign.
-		if strings.HasPrefix(path, "/api/") || path == "/oauth/userinfo" || path == "/inbox" || strings.HasPrefix(path, "/actor/") {
+		if strings.HasPrefix(path, "/api/") || path == "/oauth/userinfo" || path == "/inbox" || strings.HasPrefix(path, "/actor/") || strings.HasPrefix(path, "/ap/") {
 			wantJSONError(t, p, http.StatusUnauthorized)
 		} else {
 			wantRedirect(t, p, "/login")

@@ -32,6 +32,7 @@ type Config struct {
 	AccountDomain  string // domain of handles (@alice@acme.com); "" is Host
 	SecretKey      string // seals actors' private keys; "" reads or makes <data>/secret_key
 	SecretPrevious string // the secret key before a rotation, still accepted for opening
+	GroupSharing   string // who shares groups with partners: "admins" or "owners" (ruche.SharingPolicy)
 }
 
 // Setting describes one configuration variable, for parsing, --help and the README.
@@ -59,6 +60,7 @@ var Settings = []Setting{
 	{"RUCHE_SECRET_KEY", "secret-key", "", "secret (32+ characters: openssl rand -base64 32) that seals federation private keys; default: made once in <data>/secret_key. Every node needs the same one"},
 	{"RUCHE_SECRET_KEY_PREVIOUS", "secret-key-previous", "", "the previous RUCHE_SECRET_KEY during a rotation (see README)"},
 	{"RUCHE_PUBLISH_COUNTS", "publish-counts", "false", "give the number of members in NodeInfo and /api/v2/instance (off: a company's size is its own business)"},
+	{"RUCHE_GROUP_SHARING", "group-sharing", "admins", "who may share a group with partner instances: admins, or owners (a group's owners too, with the partners admins added)"},
 }
 
 // FlagSet returns a flag set with one flag per setting, for subcommands that accept
@@ -126,6 +128,7 @@ func parse(v map[string]string) (Config, error) {
 
 		SecretKey:      v["RUCHE_SECRET_KEY"],
 		SecretPrevious: v["RUCHE_SECRET_KEY_PREVIOUS"],
+		GroupSharing:   strings.ToLower(v["RUCHE_GROUP_SHARING"]),
 	}
 	var errs []error
 	dev, err := strconv.ParseBool(v["RUCHE_DEV"])
@@ -227,6 +230,9 @@ func parse(v map[string]string) (Config, error) {
 	}
 	if c.PGUser == "" {
 		errs = append(errs, settingError("RUCHE_PG_USER", "must not be empty"))
+	}
+	if c.GroupSharing != "admins" && c.GroupSharing != "owners" {
+		errs = append(errs, settingError("RUCHE_GROUP_SHARING", "%q is not admins or owners", v["RUCHE_GROUP_SHARING"]))
 	}
 	return c, errors.Join(errs...)
 }

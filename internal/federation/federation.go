@@ -6,12 +6,15 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/authn"
@@ -42,7 +45,54 @@ func (a *API) Routes() []Route {
 		{"GET", "/actor/outbox", http.HandlerFunc(a.outbox), ""},
 		{"POST", "/actor/inbox", http.HandlerFunc(a.inbox), ""},
 		{"POST", "/inbox", http.HandlerFunc(a.inbox), ""},
+		{"GET", "/ap/groups/{id}", a.byID(a.Fed.GroupDocument), ""},
+		{"GET", "/ap/groups/{id}/members", a.byID(a.Fed.GroupMembers), ""},
+		{"POST", "/ap/groups/{id}/inbox", a.inboxOf(a.Fed.GroupIRI), ""},
+		{"GET", "/ap/users/{id}", a.byID(a.Fed.UserDocument), ""},
+		{"POST", "/ap/users/{id}/inbox", a.inboxOf(a.Fed.UserIRI), ""},
 	}
+}
+
+// byID serves the document that doc makes for the {id} of the path.
+func (a *API) byID(doc func(context.Context, ruche.Peer, int64) (*activitypub.Object, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, _ := authn.PeerFrom(r.Context())
+		id, ok := pathID(r)
+		if !ok {
+			a.Error(w, r, ruche.ErrNotFound)
+			return
+		}
+		o, err := doc(r.Context(), *peer, id)
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		writeObject(w, o)
+	})
+}
+
+// inboxOf is the inbox of the actor iri(id) names: a partner may post to it only if it
+// may see that actor.
+func (a *API) inboxOf(iri func(int64) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, _ := authn.PeerFrom(r.Context())
+		id, ok := pathID(r)
+		if !ok {
+			a.Error(w, r, ruche.ErrNotFound)
+			return
+		}
+		if err := a.Fed.Reveal(r.Context(), *peer, iri(id)); err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		a.inbox(w, r)
+	})
+}
+
+func pathID(r *http.Request) (int64, bool) {
+	s := chi.URLParam(r, "id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0 && strconv.FormatInt(id, 10) == s
 }
 
 // Exempt reports whether a request is for the one document served whatever its

@@ -386,3 +386,41 @@ func (s *Store) FailedDeliveries(ctx context.Context, limit int) ([]ruche.Failed
 	})
 	return fs, interpret(err)
 }
+
+// CountGroupMembersFrom counts groupID's members whose accounts live on domain.
+func (s *Store) CountGroupMembersFrom(ctx context.Context, groupID int64, domain string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.state = 'member' AND lower(a.domain) = lower($2)`, groupID, domain).Scan(&n)
+	return n, err
+}
+
+// InGroupSharedWith reports whether the local account accountID is a member of a
+// group (not secret) shared with domain.
+func (s *Store) InGroupSharedWith(ctx context.Context, accountID int64, domain string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM group_members m
+			JOIN group_shares sh ON sh.group_id = m.group_id AND sh.domain = lower($2)
+			JOIN groups g ON g.account_id = m.group_id AND g.kind <> 'secret'
+			JOIN accounts a ON a.id = m.account_id AND a.domain IS NULL
+		WHERE m.account_id = $1 AND m.state = 'member')`, accountID, domain).Scan(&ok)
+	return ok, err
+}
+
+// GroupMemberIRIs lists groupID's members: local ones by account id, remote ones by
+// actor id, each in the order they joined.
+func (s *Store) GroupMemberIRIs(ctx context.Context, groupID int64) (local []int64, remote []string, err error) {
+	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.ap_id FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.state = 'member' ORDER BY m.created_at, a.id`, groupID)
+	var id int64
+	var apID *string
+	_, err = pgx.ForEachRow(rows, []any{&id, &apID}, func() error {
+		if apID == nil {
+			local = append(local, id)
+		} else {
+			remote = append(remote, *apID)
+		}
+		return nil
+	})
+	return local, remote, err
+}

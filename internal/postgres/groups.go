@@ -29,16 +29,21 @@ func (s *Store) CreateGroup(ctx context.Context, ownerID int64, handle string, f
 	return id, err
 }
 
+// groupSelect reads groups as viewer $1 sees them. Every read carries the partner
+// instances the group is shared with: wherever members see a group, they see who else
+// reads it.
 const groupSelect = `SELECT a.id, a.username, a.display_name, g.description, g.kind, a.created_at,
 	(SELECT count(*) FROM group_members c WHERE c.group_id = g.account_id AND c.state = 'member'),
-	coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false)
+	coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false),
+	ARRAY(SELECT s.domain FROM group_shares s WHERE s.group_id = g.account_id ORDER BY s.domain)
 FROM groups g JOIN accounts a ON a.id = g.account_id
 LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1 `
 
 func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
 	var g ruche.Group
 	var members int64
-	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify)
+	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify,
+		&g.SharedWith)
 	g.Members = int(members)
 	if g.ViewerState != ruche.StateMember {
 		g.ViewerRole = ""
@@ -60,9 +65,19 @@ func (s *Store) Groups(ctx context.Context, v ruche.Viewer) ([]ruche.Group, erro
 	return pgx.CollectRows(rows, scanGroup)
 }
 
-// UpdateGroup changes the group's fields.
+// UpdateGroup changes the group's fields. A shared group cannot become secret: the
+// check and the change hold the group's lock, which ShareGroup takes too, so that a
+// share made meanwhile is seen.
 func (s *Store) UpdateGroup(ctx context.Context, groupID int64, f ruche.GroupFields) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if f.Kind == ruche.GroupSecret {
+			if err := lockGroup(ctx, tx, groupID); err != nil {
+				return err
+			}
+			if err := refuseShared(ctx, tx, groupID); err != nil {
+				return err
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE groups SET description = $2, kind = $3 WHERE account_id = $1`, groupID, f.Description, f.Kind)
 		if err != nil || tag.RowsAffected() == 0 {
 			return firstErr(err, ruche.ErrNotFound)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 // (federation_out.go, through the gate in gate.go).
 type Federation struct {
 	Store   FederationStore
+	Shares  ShareStore // which groups are shared with which partners
 	Secrets *Secrets
 	// BaseURL is the public root, e.g. https://ruche.acme.com; actor ids start with it.
 	BaseURL string
@@ -180,8 +182,9 @@ func (f *Federation) signer(ctx context.Context, actor LocalActor) (*activitypub
 	if ok && f.now().Sub(e.at) < signerTTL {
 		return e.signer, nil
 	}
-	if actor != InstanceActor {
-		return nil, ErrNotFederated // members and groups get actors with shared groups
+	keyID, err := f.keyIDOf(actor)
+	if err != nil {
+		return nil, err
 	}
 	k, err := f.actorKey(ctx, actor)
 	if err != nil {
@@ -204,7 +207,7 @@ func (f *Federation) signer(ctx context.Context, actor LocalActor) (*activitypub
 	if err != nil {
 		return nil, err
 	}
-	s := &activitypub.Signer{KeyID: f.InstanceKeyID(), Key: priv, Now: f.Now}
+	s := &activitypub.Signer{KeyID: keyID, Key: priv, Now: f.Now}
 	f.mu.Lock()
 	if f.signers == nil {
 		f.signers = map[LocalActor]signerEntry{}
@@ -212,6 +215,22 @@ func (f *Federation) signer(ctx context.Context, actor LocalActor) (*activitypub
 	f.signers[actor] = signerEntry{signer: s, public: k.PublicPEM, at: f.now()}
 	f.mu.Unlock()
 	return s, nil
+}
+
+// keyIDOf is the public key id of a local actor.
+func (f *Federation) keyIDOf(actor LocalActor) (string, error) {
+	kind, idText, _ := strings.Cut(string(actor), ":")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	switch {
+	case actor == InstanceActor:
+		return f.InstanceKeyID(), nil
+	case err != nil || id <= 0:
+	case kind == "group":
+		return f.GroupIRI(id) + "#main-key", nil
+	case kind == "user":
+		return f.UserIRI(id) + "#main-key", nil
+	}
+	return "", ErrNotFederated
 }
 
 // client returns the HTTP client that signs as actor. Every request it makes is

@@ -158,6 +158,17 @@ type FederationStore interface {
 
 	// FailedDeliveries lists the latest deliveries that failed, newest first.
 	FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error)
+
+	// CountGroupMembersFrom counts groupID's members whose accounts live on domain.
+	CountGroupMembersFrom(ctx context.Context, groupID int64, domain string) (int, error)
+	// InGroupSharedWith reports whether the local account is a member of a group
+	// shared with domain.
+	InGroupSharedWith(ctx context.Context, accountID int64, domain string) (bool, error)
+	// UserByID returns a local user (members' actor documents).
+	UserByID(ctx context.Context, id int64) (User, error)
+	// GroupMemberIRIs lists a group's members for its members collection: the ids of
+	// local members, and the actor ids of remote ones, in the order they joined.
+	GroupMemberIRIs(ctx context.Context, groupID int64) (local []int64, remote []string, err error)
 }
 
 // Peer is a verified server-to-server request's sender: an active partner, and the

@@ -146,8 +146,9 @@ func (f *Federation) resolveAcct(ctx context.Context, a activitypub.Acct) (strin
 }
 
 // WebFinger answers a WebFinger query for resource, from peer (nil: unsigned). Only
-// federated actors are found; today that is the instance actor, as acct:<host>@<host>
-// (or @<account domain>) or by its IRI. Everything else is not found, to everyone.
+// federated actors are found: the instance actor, as acct:<host>@<host> (or @<account
+// domain>) or by its IRI, to anyone; a shared group, by its handle, to the partners it
+// is shared with (gate.go). Everything else is not found.
 func (f *Federation) WebFinger(ctx context.Context, peer *Peer, resource string) (activitypub.JRD, error) {
 	self := f.InstanceActorIRI()
 	acct := activitypub.Acct{User: f.Host(), Host: f.HandleDomain()}
@@ -156,8 +157,15 @@ func (f *Federation) WebFinger(ctx context.Context, peer *Peer, resource string)
 		if err != nil {
 			return activitypub.JRD{}, Errorf(CodeInvalid, "error.webfinger_resource")
 		}
-		if a.Host != f.Host() && a.Host != f.HandleDomain() || a.User != f.Host() && a.User != f.HandleDomain() {
+		if a.Host != f.Host() && a.Host != f.HandleDomain() {
 			return activitypub.JRD{}, ErrNotFound
+		}
+		if a.User != f.Host() && a.User != f.HandleDomain() {
+			iri, err := f.webFingerLocal(ctx, peer, a)
+			if err != nil {
+				return activitypub.JRD{}, err
+			}
+			return activitypub.NewJRD(activitypub.Acct{User: a.User, Host: f.HandleDomain()}, iri, ""), nil
 		}
 		acct = a
 	}

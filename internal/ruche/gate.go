@@ -133,15 +133,50 @@ func (f *Federation) instanceUpdate(a *activitypub.Object) ([]byte, error) {
 }
 
 // Reveal is the gate for fetches: whether the partner peer may read the local object
-// iri (an actor, a collection, an activity). Today that is the instance actor and its
-// outbox and activities; everything else is not found, to every partner alike.
+// iri. Everything it does not name is not found, to every partner alike:
+//   - the instance actor and its outbox: any active partner;
+//   - a group's actor document: the partners the group is shared with (not secret);
+//   - a group's members collection: those of them that have members in it;
+//   - a member's actor document: the partners one of the member's shared groups is
+//     shared with.
 func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 	if !peer.Partner.Active() {
 		return ErrNotFound
 	}
-	switch iri {
-	case f.InstanceActorIRI(), f.InstanceActorIRI() + "/outbox":
+	obj, ok := f.parseLocal(iri)
+	if !ok {
+		return ErrNotFound
+	}
+	domain := peer.Partner.Domain
+	switch obj.kind {
+	case "instance", "instance-outbox":
+		return nil
+	case "group":
+		_, err := f.Shares.FederatedGroup(ctx, obj.id, domain)
+		return err
+	case "group-members":
+		if _, err := f.Shares.FederatedGroup(ctx, obj.id, domain); err != nil {
+			return err
+		}
+		n, err := f.Store.CountGroupMembersFrom(ctx, obj.id, domain)
+		if err != nil || n == 0 {
+			return cmpErr(err, ErrNotFound)
+		}
+		return nil
+	case "user":
+		ok, err := f.Store.InGroupSharedWith(ctx, obj.id, domain)
+		if err != nil || !ok {
+			return cmpErr(err, ErrNotFound)
+		}
 		return nil
 	}
 	return ErrNotFound
+}
+
+// cmpErr is err, or fallback when err is nil.
+func cmpErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }

@@ -13,6 +13,8 @@ type Groups struct {
 		GroupStore
 		AccountByUsername(ctx context.Context, viewer Viewer, username string) (Author, error)
 	}
+	Shares  ShareStore    // sharing groups with partner instances (groupshare.go)
+	Sharing SharingPolicy // who besides admins may share; "" is SharingAdmins
 }
 
 // mayKnow reports whether u may know that g exists. Secret groups exist only for
@@ -87,6 +89,11 @@ func (gs *Groups) Update(ctx context.Context, u User, handle string, f GroupFiel
 	}
 	if err := f.validate(); err != nil {
 		return err
+	}
+	// A secret group's existence is private; partners that read a shared one would
+	// keep knowing it. (The store checks again under the group's lock.)
+	if f.Kind == GroupSecret && len(g.SharedWith) > 0 {
+		return Errorf(CodeInvalid, "error.group_shared_not_secret")
 	}
 	return gs.Store.UpdateGroup(ctx, g.ID, f)
 }

@@ -42,6 +42,9 @@ func (a *API) Routes(r chi.Router) {
 	r.Post("/groups/{handle}/members/{username}/{action}", a.h(a.decide))
 	r.Put("/groups/{handle}/members/{username}/role", a.h(a.setRole))
 	r.Get("/groups/{handle}/posts", a.h(a.posts))
+	r.Get("/groups/{handle}/shares", a.h(a.shares))
+	r.Put("/groups/{handle}/shares/{domain}", a.h(a.share))
+	r.Delete("/groups/{handle}/shares/{domain}", a.h(a.unshare))
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error)
@@ -100,11 +103,19 @@ type group struct {
 	ViewerRole   string `json:"viewer_role"`
 	ViewerState  string `json:"viewer_state"`
 	CreatedAt    string `json:"created_at"`
+	// SharedWith lists the partner instances whose people may read and write in the
+	// group; [] when it stays on this instance.
+	SharedWith []string `json:"shared_with"`
 }
 
 func groupJSON(g ruche.Group) group {
+	shared := g.SharedWith
+	if shared == nil {
+		shared = []string{}
+	}
 	return group{ID: strconv.FormatInt(g.ID, 10), Handle: g.Handle, Name: g.Name, Description: g.Description, Kind: string(g.Kind),
-		MembersCount: g.Members, ViewerRole: string(g.ViewerRole), ViewerState: string(g.ViewerState), CreatedAt: iso(g.CreatedAt)}
+		MembersCount: g.Members, ViewerRole: string(g.ViewerRole), ViewerState: string(g.ViewerState), CreatedAt: iso(g.CreatedAt),
+		SharedWith: shared}
 }
 
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -2,6 +2,7 @@ package rucheapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -121,4 +122,38 @@ func (a *API) posts(w http.ResponseWriter, r *http.Request, u ruche.User) (any, 
 		out = append(out, postJSON(p))
 	}
 	return out, err
+}
+
+// shares lists the partner instances the group is shared with, for anyone who may
+// know of the group.
+func (a *API) shares(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	return a.Groups.SharedWith(r.Context(), &u, r.PathValue("handle"))
+}
+
+// share shares the group with the partner instance named in the path (idempotent) and
+// returns the partners it is shared with now.
+func (a *API) share(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	if err := a.Groups.Share(r.Context(), &u, r.PathValue("handle"), pathDomain(r)); err != nil {
+		return nil, err
+	}
+	return a.shares(w, r, u)
+}
+
+// unshare stops sharing the group with the partner instance named in the path and
+// returns the partners it is still shared with.
+func (a *API) unshare(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	if err := a.Groups.Unshare(r.Context(), &u, r.PathValue("handle"), pathDomain(r)); err != nil {
+		return nil, err
+	}
+	return a.shares(w, r, u)
+}
+
+// pathDomain is the partner's domain in the path; a client may have escaped the colon
+// before a port.
+func pathDomain(r *http.Request) string {
+	d := r.PathValue("domain")
+	if u, err := url.PathUnescape(d); err == nil {
+		return u
+	}
+	return d
 }

@@ -66,6 +66,8 @@ func (s *Server) privateRoutes() []route {
 		{Method: "POST", Pattern: "/groups/{handle}/invite", Handler: ui.H(ui.InviteToGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/notify", Handler: ui.H(ui.NotifyGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/edit", Handler: ui.H(ui.EditGroup)},
+		{Method: "POST", Pattern: "/groups/{handle}/share", Handler: ui.H(ui.ShareGroup)},
+		{Method: "POST", Pattern: "/groups/{handle}/unshare", Handler: ui.H(ui.UnshareGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/members/{username}/{action}", Handler: ui.H(ui.GroupMember)},
 		{Method: "GET", Pattern: "/notifications", Handler: ui.H(ui.Notifications)},
 		{Method: "GET", Pattern: "/live", Handler: ui.H(ui.Live)},

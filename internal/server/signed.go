@@ -30,5 +30,5 @@ func (s *Server) fedRoutes() []federation.Route {
 // isFederationPath reports whether path belongs to the federation front door, whose
 // refusals are JSON for servers, never a sign-in page.
 func isFederationPath(path string) bool {
-	return path == "/inbox" || path == "/actor" || strings.HasPrefix(path, "/actor/")
+	return path == "/inbox" || path == "/actor" || strings.HasPrefix(path, "/actor/") || strings.HasPrefix(path, "/ap/")
 }

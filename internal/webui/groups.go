@@ -3,6 +3,7 @@ package webui
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -60,6 +61,13 @@ type groupData struct {
 	Kinds    []ruche.GroupKind
 	Roles    []ruche.GroupRole
 	CanRead  bool
+	// SharedList names the partner instances the group is shared with, for the banner
+	// every visitor of the page sees.
+	SharedList string
+	// CanShare: the viewer may share the group; ShareWith are the active partners it
+	// could be shared with now.
+	CanShare  bool
+	ShareWith []string
 }
 
 // Group is a group's page: about, membership buttons, stream, members and, for its
@@ -72,6 +80,12 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := groupData{Group: g, Kinds: groupKinds, Roles: []ruche.GroupRole{ruche.GroupOwner, ruche.GroupModerator, ruche.GroupMember}}
 	d.CanRead = g.IsMember() || u.Role == ruche.RoleAdmin
+	d.SharedList = strings.Join(g.SharedWith, ", ")
+	if d.CanShare = ui.Groups.MayShare(u, g); d.CanShare {
+		if d.ShareWith, err = ui.Groups.ShareCandidates(ctx, &u, g.Handle); err != nil {
+			return err
+		}
+	}
 	if d.CanRead {
 		pg := pageParam(r)
 		s := ruche.Stream{Kind: ruche.StreamGroup, AccountID: g.ID}
@@ -175,4 +189,22 @@ func (ui *UI) NotifyGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return groupBack(w, r, h, "saved")
+}
+
+// ShareGroup shares the group with the partner instance in the form.
+func (ui *UI) ShareGroup(w http.ResponseWriter, r *http.Request) error {
+	h, u := r.PathValue("handle"), *viewer(r)
+	if err := ui.Groups.Share(r.Context(), &u, h, r.PostFormValue("partner")); err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "group_shared")
+}
+
+// UnshareGroup stops sharing the group with the partner instance in the form.
+func (ui *UI) UnshareGroup(w http.ResponseWriter, r *http.Request) error {
+	h, u := r.PathValue("handle"), *viewer(r)
+	if err := ui.Groups.Unshare(r.Context(), &u, h, r.PostFormValue("partner")); err != nil {
+		return err
+	}
+	return groupBack(w, r, h, "group_unshared")
 }
