@@ -66,11 +66,8 @@ func TestFederationSharedGroupOnTheWire(t *testing.T) {
 		!*o.ManuallyApprovesFollowers || o.PublicKey == nil || o.PublicKey.Owner != groupIRI || o.Inbox != groupIRI+"/inbox" {
 		t.Errorf("the group's actor: %v %s", err, body)
 	}
-	// ana takes part: hub may read her actor; bob is in no shared group.
-	if body, err := hub.fed.Fetch(ctx, acme.fed.UserIRI(ana.ID)); err != nil || !strings.Contains(string(body), `"Person"`) {
-		t.Errorf("hub's GET of a member of the shared group: %v %s", err, body)
-	}
 	for what, iri := range map[string]string{
+		"a member, before hub has anyone in it":  acme.fed.UserIRI(ana.ID),
 		"a member outside shared groups":         acme.fed.UserIRI(bob.ID),
 		"a secret group":                         acme.fed.GroupIRI(ops.ID),
 		"the members, with no member of hub yet": groupIRI + "/members",
@@ -110,12 +107,37 @@ func TestFederationSharedGroupOnTheWire(t *testing.T) {
 	if _, err := acme.db.store.Pool().Exec(ctx, `INSERT INTO group_members (group_id, account_id, state) VALUES ($1, $2, 'member')`, design.ID, zoe); err != nil {
 		t.Fatal(err)
 	}
-	body, err = hub.fed.Fetch(ctx, groupIRI+"/members")
 	var members struct {
 		TotalItems   int      `json:"totalItems"`
 		OrderedItems []string `json:"orderedItems"`
 	}
-	if err != nil || json.Unmarshal(body, &members) != nil || members.TotalItems != 2 ||
+	// Authors of the group are now readable by hub; bob still is not, and a suspended
+	// member is named nowhere.
+	if body, err := hub.fed.Fetch(ctx, acme.fed.UserIRI(ana.ID)); err != nil || !strings.Contains(string(body), `"Person"`) {
+		t.Errorf("hub's GET of a member of the shared group: %v %s", err, body)
+	}
+	if _, err := hub.fed.Fetch(ctx, acme.fed.UserIRI(bob.ID)); statusOf(err) != 404 {
+		t.Errorf("hub's GET of bob: %v, want 404", err)
+	}
+	cy, err := accounts.CreateUser(ctx, nil, ruche.NewUser{Username: "cy", Email: "cy@example.com", Password: "a long password", Role: ruche.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme.db.store.Pool().Exec(ctx, `INSERT INTO group_members (group_id, account_id, state) VALUES ($1, $2, 'member')`, design.ID, cy.ID); err != nil {
+		t.Fatal(err)
+	}
+	mkAdmin := mk("root")
+	if _, err := acme.db.store.Pool().Exec(ctx, `UPDATE users SET role = 'admin' WHERE account_id = $1`, mkAdmin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.SetSuspended(ctx, nil, "cy", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.fed.Fetch(ctx, acme.fed.UserIRI(cy.ID)); statusOf(err) != 404 {
+		t.Errorf("hub's GET of a suspended member: %v, want 404", err)
+	}
+	body, err = hub.fed.Fetch(ctx, groupIRI+"/members")
+	if err != nil || json.Unmarshal(body, &members) != nil || members.TotalItems != 2 || strings.Contains(string(body), acme.fed.UserIRI(cy.ID)) ||
 		!strings.Contains(string(body), acme.fed.UserIRI(ana.ID)) || !strings.Contains(string(body), h+"/ap/users/7") {
 		t.Errorf("hub's GET of the members: %v %s", err, body)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +31,7 @@ type fakeServer struct {
 	docs map[string][]byte // path → actor document
 	hits map[string]int    // path → requests received
 	down atomic.Bool       // answer 503 to everything, as a server in trouble
+	got  [][]byte          // bodies of the POSTs received
 }
 
 func newFakeServer(t *testing.T, name string) *fakeServer {
@@ -52,9 +54,16 @@ func newFakeServer(t *testing.T, name string) *fakeServer {
 }
 
 func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.Method == http.MethodPost {
+		body, _ = io.ReadAll(r.Body)
+	}
 	s.mu.Lock()
 	s.hits[r.URL.Path]++
 	doc, ok := s.docs[r.URL.Path]
+	if body != nil {
+		s.got = append(s.got, body)
+	}
 	s.mu.Unlock()
 	switch {
 	case s.down.Load():
@@ -69,6 +78,13 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// received returns the bodies of the POSTs received so far.
+func (s *fakeServer) received() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.got...)
+}
+
 // putActor publishes (or replaces) the actor at path with key's public half, and
 // returns a signer for that key, whose id is the actor's IRI and "#main-key".
 func (s *fakeServer) putActor(t *testing.T, path, typ string, key *rsa.PrivateKey) *activitypub.Signer {
@@ -79,7 +95,7 @@ func (s *fakeServer) putActor(t *testing.T, path, typ string, key *rsa.PrivateKe
 	}
 	id := s.base + path
 	doc, err := activitypub.Marshal(&activitypub.Object{
-		ID: id, Type: typ, PreferredUsername: "x", Inbox: id + "/inbox", SharedInbox: s.base + "/inbox",
+		ID: id, Type: typ, PreferredUsername: path[strings.LastIndex(path, "/")+1:], Inbox: id + "/inbox", SharedInbox: s.base + "/inbox",
 		PublicKey: &activitypub.PublicKey{ID: id + "#main-key", Owner: id, PublicKeyPem: pem},
 	})
 	if err != nil {

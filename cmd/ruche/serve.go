@@ -129,7 +129,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go m.listen(listenCtx)
 	go m.db.store.RunCache(listenCtx, func(err error) { m.Log.Warn("read cache: listening failed; reading from SQL meanwhile", "err", err) })
 	srv, err := server.New(server.Options{
-		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store, Shares: m.db.store, Sharing: ruche.SharingPolicy(cfg.GroupSharing)}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
+		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store, Shares: m.db.store, Sharing: ruche.SharingPolicy(cfg.GroupSharing), Remote: fed}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
 		Federation: fed, TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
 	})
 	if err != nil {

@@ -118,7 +118,13 @@ func (a *API) webfinger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", activitypub.JRDContentType)
-	w.Header().Set("Cache-Control", "max-age=3600")
+	// Only the instance actor's entry is the same for everyone; a group's depends on who
+	// signed the request, and no shared cache may keep it.
+	if peer == nil {
+		w.Header().Set("Cache-Control", "max-age=3600")
+	} else {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
 	json.NewEncoder(w).Encode(j)
 }
 

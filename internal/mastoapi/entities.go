@@ -90,7 +90,7 @@ func (a *API) headerURL() string { return a.BaseURL + "/static/header.png" }
 // post of a page (apps fetch the account when they show a profile).
 func (a *API) author(au ruche.Author) Account {
 	acc := Account{
-		ID: idString(au.ID), Username: au.Username, Acct: au.Username,
+		ID: idString(au.ID), Username: au.Username, Acct: au.Handle(),
 		DisplayName: displayName(au, time.Now()),
 		URL:         a.BaseURL + "/@" + au.Username, URI: a.BaseURL + "/@" + au.Username,
 		Avatar: a.avatarURL(), AvatarStatic: a.avatarURL(), Header: a.headerURL(), HeaderStatic: a.headerURL(),

@@ -118,7 +118,7 @@ func (a *API) decideRequests(r *http.Request, u ruche.User, decision string) (an
 			continue
 		}
 		found = true
-		if err := a.Groups.Decide(r.Context(), u, q.group.Handle, q.member.Username, decision); err != nil {
+		if err := a.Groups.Decide(r.Context(), u, q.group.Acct(), q.member.Handle(), decision); err != nil {
 			return nil, err
 		}
 	}

@@ -395,23 +395,33 @@ func (s *Store) CountGroupMembersFrom(ctx context.Context, groupID int64, domain
 	return n, err
 }
 
-// InGroupSharedWith reports whether the local account accountID is a member of a
-// group (not secret) shared with domain.
+// InGroupSharedWith reports whether the local account accountID, not suspended, takes
+// part in a group that involves domain, an active partner: a member of a local group
+// (not secret) shared with domain in which domain has members too, or a member of (or
+// asking to join) a group hosted by domain.
 func (s *Store) InGroupSharedWith(ctx context.Context, accountID int64, domain string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM group_members m
-			JOIN group_shares sh ON sh.group_id = m.group_id AND sh.domain = lower($2)
-			JOIN groups g ON g.account_id = m.group_id AND g.kind <> 'secret'
-			JOIN accounts a ON a.id = m.account_id AND a.domain IS NULL
-		WHERE m.account_id = $1 AND m.state = 'member')`, accountID, domain).Scan(&ok)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1 AND u.suspended_at IS NULL)
+		AND EXISTS (SELECT 1 FROM partners p WHERE p.domain = lower($2) AND p.state = 'active')
+		AND (EXISTS (SELECT 1 FROM group_members m
+				JOIN group_shares sh ON sh.group_id = m.group_id AND sh.domain = lower($2)
+				JOIN groups g ON g.account_id = m.group_id AND g.kind <> 'secret'
+			WHERE m.account_id = $1 AND m.state = 'member'
+				AND EXISTS (SELECT 1 FROM group_members o JOIN accounts oa ON oa.id = o.account_id
+					WHERE o.group_id = m.group_id AND o.state = 'member' AND oa.domain = lower($2)))
+		OR EXISTS (SELECT 1 FROM group_members m JOIN accounts ga ON ga.id = m.group_id
+			WHERE m.account_id = $1 AND m.state IN ('member', 'requested') AND ga.domain = lower($2)))`, accountID, domain).Scan(&ok)
 	return ok, err
 }
 
 // GroupMemberIRIs lists groupID's members: local ones by account id, remote ones by
 // actor id, each in the order they joined.
 func (s *Store) GroupMemberIRIs(ctx context.Context, groupID int64) (local []int64, remote []string, err error) {
+	// Suspended members are not named: inside the instance nobody may know them either.
 	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.ap_id FROM group_members m JOIN accounts a ON a.id = m.account_id
-		WHERE m.group_id = $1 AND m.state = 'member' ORDER BY m.created_at, a.id`, groupID)
+		WHERE m.group_id = $1 AND m.state = 'member'
+			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND u.suspended_at IS NOT NULL)
+		ORDER BY m.created_at, a.id`, groupID)
 	var id int64
 	var apID *string
 	_, err = pgx.ForEachRow(rows, []any{&id, &apID}, func() error {
@@ -423,4 +433,81 @@ func (s *Store) GroupMemberIRIs(ctx context.Context, groupID int64) (local []int
 		return nil
 	})
 	return local, remote, err
+}
+
+// UpsertRemoteAccount stores the account of a partner's actor (by actor id), refreshing
+// its name, and returns its id.
+func (s *Store) UpsertRemoteAccount(ctx context.Context, a ruche.RemoteActor, username, displayName string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO accounts (username, domain, ap_id, display_name) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET display_name = excluded.display_name
+		RETURNING id`, username, a.Host, a.IRI, displayName).Scan(&id)
+	return id, interpret(err)
+}
+
+const remoteMemberSelect = `SELECT m.group_id, a.id, a.ap_id, a.domain, coalesce(m.follow_id, ''), m.state
+	FROM group_members m JOIN accounts a ON a.id = m.account_id AND a.ap_id IS NOT NULL `
+
+func (s *Store) oneRemoteMember(ctx context.Context, q string, args ...any) (ruche.RemoteMember, error) {
+	var r ruche.RemoteMember
+	err := s.pool.QueryRow(ctx, remoteMemberSelect+q, args...).Scan(&r.GroupID, &r.AccountID, &r.APID, &r.Domain, &r.FollowID, &r.State)
+	return r, interpret(err)
+}
+
+// RemoteMember returns a remote account's standing in a group.
+func (s *Store) RemoteMember(ctx context.Context, groupID, accountID int64) (ruche.RemoteMember, error) {
+	return s.oneRemoteMember(ctx, `WHERE m.group_id = $1 AND m.account_id = $2`, groupID, accountID)
+}
+
+// RemoteMemberByActor returns a remote account's standing in a group by its actor id.
+func (s *Store) RemoteMemberByActor(ctx context.Context, groupID int64, apID string) (ruche.RemoteMember, error) {
+	return s.oneRemoteMember(ctx, `WHERE m.group_id = $1 AND a.ap_id = $2`, groupID, apID)
+}
+
+// SetFollowID records the Follow a remote membership started with.
+func (s *Store) SetFollowID(ctx context.Context, groupID, accountID int64, followID string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE group_members SET follow_id = $3 WHERE group_id = $1 AND account_id = $2`, groupID, accountID, followID)
+	return err
+}
+
+// UpsertRemoteGroup stores (or refreshes) a partner's group, as a group account of that
+// domain, and returns its id.
+func (s *Store) UpsertRemoteGroup(ctx context.Context, a ruche.RemoteActor, handle, name, description string, kind ruche.GroupKind) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO accounts (username, domain, ap_id, display_name, kind) VALUES ($1, $2, $3, $4, 'group')
+			ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET display_name = excluded.display_name
+			RETURNING id`, handle, a.Host, a.IRI, name).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO groups (account_id, description, kind) VALUES ($1, $2, $3)
+			ON CONFLICT (account_id) DO UPDATE SET description = excluded.description, kind = excluded.kind`, id, description, kind)
+		return err
+	})
+	return id, interpret(err)
+}
+
+// RemoteGroup returns the actor id and instance of a partner's group; ErrNotFound for a
+// local group.
+func (s *Store) RemoteGroup(ctx context.Context, groupID int64) (apID, domain string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT a.ap_id, a.domain FROM groups g JOIN accounts a ON a.id = g.account_id
+		WHERE g.account_id = $1 AND a.ap_id IS NOT NULL`, groupID).Scan(&apID, &domain)
+	return apID, domain, interpret(err)
+}
+
+// GroupByActor returns the id of the partner's group with that actor id.
+func (s *Store) GroupByActor(ctx context.Context, apID string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT g.account_id FROM groups g JOIN accounts a ON a.id = g.account_id WHERE a.ap_id = $1`, apID).Scan(&id)
+	return id, interpret(err)
+}
+
+// LocalMembership returns a local account's standing in a group and the Follow it sent
+// to join it ("" if none).
+func (s *Store) LocalMembership(ctx context.Context, groupID, accountID int64) (ruche.MembershipState, string, error) {
+	var st ruche.MembershipState
+	var follow string
+	err := s.pool.QueryRow(ctx, `SELECT m.state, coalesce(m.follow_id, '') FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.account_id = $2 AND a.domain IS NULL`, groupID, accountID).Scan(&st, &follow)
+	return st, follow, interpret(err)
 }

@@ -117,3 +117,103 @@ func TestGateClearsOnlyTheInstanceActor(t *testing.T) {
 		t.Errorf("the cleared Update carries more than the actor: %s", want)
 	}
 }
+
+// TestGateClearsGroupAnswers: a shared group may answer the Follow of a partner's
+// account, to that partner only, with exactly the Accept or Reject it would write: not
+// for an account of another instance, not for a group not shared with it, not an
+// Accept of someone who is not a member, and with nothing riding along.
+func TestGateClearsGroupAnswers(t *testing.T) {
+	ctx := context.Background()
+	s, f := federation(t)
+	for _, d := range []string{"b.example", "c.example"} {
+		if _, err := f.AddPartner(ctx, nil, d, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := user(t, s, "owner", ruche.RoleMember)
+	groups := &ruche.Groups{Store: s, Shares: s}
+	g, err := groups.Create(ctx, owner, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupClosed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ShareGroup(ctx, 0, g.ID, "b.example"); err != nil {
+		t.Fatal(err)
+	}
+	remote := func(name, host string, state ruche.MembershipState) ruche.RemoteMember {
+		a := ruche.RemoteActor{IRI: "https://" + host + "/users/" + name, Host: host, KeyID: "https://" + host + "/users/" + name + "#k",
+			PublicPEM: "x", Inbox: "https://" + host + "/users/" + name + "/inbox", SharedInbox: "https://" + host + "/inbox", Document: []byte(`{}`)}
+		if err := s.PutRemoteActor(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		id, err := s.UpsertRemoteAccount(ctx, a, name, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetMembership(ctx, g.ID, id, state, ruche.GroupMember, "", id); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetFollowID(ctx, g.ID, id, "https://"+host+"/follows/"+name); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.RemoteMember(ctx, g.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	zoe := remote("zoe", "b.example", ruche.StateMember)
+	yan := remote("yan", "b.example", ruche.StateRequested)
+	cid := remote("cid", "c.example", ruche.StateMember) // c.example is a partner, but design is not shared with it
+
+	answer := func(m ruche.RemoteMember, typ string) *activitypub.Object {
+		group := f.GroupIRI(g.ID)
+		return &activitypub.Object{ID: group + "/activities/1", Type: typ, Actor: activitypub.IRI(group), To: []string{m.APID},
+			Object: activitypub.Embed(&activitypub.Object{ID: m.FollowID, Type: activitypub.TypeFollow,
+				Actor: activitypub.IRI(m.APID), Object: activitypub.IRI(group)})}
+	}
+	clear := func(m ruche.RemoteMember, a *activitypub.Object, to ...string) error {
+		_, err := f.Clear(ctx, ruche.Departure{Actor: ruche.GroupActor(g.ID), Activity: a, About: m, To: to})
+		return err
+	}
+	if err := clear(zoe, answer(zoe, activitypub.TypeAccept), "b.example"); err != nil {
+		t.Errorf("the Accept of a member: %v", err)
+	}
+	if err := clear(yan, answer(yan, activitypub.TypeReject), "b.example"); err != nil {
+		t.Errorf("the Reject of a request: %v", err)
+	}
+	forged := zoe
+	forged.FollowID = "https://b.example/follows/other"
+	for what, err := range map[string]error{
+		"an Accept of someone not a member":     clear(yan, answer(yan, activitypub.TypeAccept), "b.example"),
+		"to another partner":                    clear(zoe, answer(zoe, activitypub.TypeAccept), "c.example"),
+		"to two partners":                       clear(zoe, answer(zoe, activitypub.TypeAccept), "b.example", "c.example"),
+		"a member of a partner not shared with": clear(cid, answer(cid, activitypub.TypeAccept), "c.example"),
+		"a membership the store does not have":  clear(forged, answer(forged, activitypub.TypeAccept), "b.example"),
+		"by another actor": func() error {
+			_, err := f.Clear(ctx, ruche.Departure{Actor: ruche.InstanceActor, Activity: answer(zoe, activitypub.TypeAccept), About: zoe, To: []string{"b.example"}})
+			return err
+		}(),
+		"content riding along": clear(zoe, func() *activitypub.Object { a := answer(zoe, activitypub.TypeAccept); a.Content = "secret"; return a }(), "b.example"),
+		"addressed to the public": clear(zoe, func() *activitypub.Object {
+			a := answer(zoe, activitypub.TypeAccept)
+			a.To = append(a.To, activitypub.Public)
+			return a
+		}(), "b.example"),
+		"a Create by the group": clear(zoe, func() *activitypub.Object {
+			a := answer(zoe, activitypub.TypeAccept)
+			a.Type = activitypub.TypeCreate
+			return a
+		}(), "b.example"),
+		"a Follow object of someone else":          clear(zoe, answer(yan, activitypub.TypeAccept), "b.example"),
+		"about something that is not a membership": clear(ruche.RemoteMember{}, answer(zoe, activitypub.TypeAccept), "b.example"),
+		"an id outside the instance": clear(zoe, func() *activitypub.Object {
+			a := answer(zoe, activitypub.TypeAccept)
+			a.ID = "https://b.example/x"
+			return a
+		}(), "b.example"),
+	} {
+		if !errors.Is(err, ruche.ErrNotFederated) {
+			t.Errorf("%s: %v, want ErrNotFederated", what, err)
+		}
+	}
+}

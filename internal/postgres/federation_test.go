@@ -42,7 +42,7 @@ func federation(t testing.TB) (*postgres.Store, *ruche.Federation) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, &ruche.Federation{Store: s, Secrets: secrets, BaseURL: fedBase}
+	return s, &ruche.Federation{Store: s, Shares: s, Secrets: secrets, BaseURL: fedBase}
 }
 
 // failingQueue refuses every job, as a queue whose insert fails mid-transaction.

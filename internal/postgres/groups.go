@@ -35,7 +35,7 @@ func (s *Store) CreateGroup(ctx context.Context, ownerID int64, handle string, f
 const groupSelect = `SELECT a.id, a.username, a.display_name, g.description, g.kind, a.created_at,
 	(SELECT count(*) FROM group_members c WHERE c.group_id = g.account_id AND c.state = 'member'),
 	coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false),
-	ARRAY(SELECT s.domain FROM group_shares s WHERE s.group_id = g.account_id ORDER BY s.domain)
+	ARRAY(SELECT s.domain FROM group_shares s WHERE s.group_id = g.account_id ORDER BY s.domain), coalesce(a.domain, '')
 FROM groups g JOIN accounts a ON a.id = g.account_id
 LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1 `
 
@@ -43,7 +43,7 @@ func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
 	var g ruche.Group
 	var members int64
 	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify,
-		&g.SharedWith)
+		&g.SharedWith, &g.Domain)
 	g.Members = int(members)
 	if g.ViewerState != ruche.StateMember {
 		g.ViewerRole = ""
@@ -51,9 +51,14 @@ func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
 	return g, err
 }
 
-// Group returns the group with handle, with the viewer's standing in it.
+// Group returns the group with handle ("design", or "design@partner.example" for a
+// partner's group), with the viewer's standing in it.
 func (s *Store) Group(ctx context.Context, v ruche.Viewer, handle string) (ruche.Group, error) {
-	rows, _ := s.pool.Query(ctx, groupSelect+`WHERE lower(a.username) = lower($2) AND a.domain IS NULL`, v.ID, handle)
+	name, domain, ok := ruche.SplitHandle(handle)
+	if !ok {
+		return ruche.Group{}, ruche.ErrNotFound
+	}
+	rows, _ := s.pool.Query(ctx, groupSelect+`WHERE lower(a.username) = $2 AND coalesce(a.domain, '') = $3`, v.ID, name, domain)
 	g, err := pgx.CollectExactlyOneRow(rows, scanGroup)
 	return g, interpret(err)
 }
@@ -178,15 +183,16 @@ func (s *Store) RemoveMembership(ctx context.Context, groupID, accountID int64) 
 
 // Members lists memberships in state, owners and moderators first.
 func (s *Store) Members(ctx context.Context, groupID int64, state ruche.MembershipState) ([]ruche.GroupMembership, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at,
-			m.role, m.state, m.created_at
+	// People of partner instances (shared groups) come with their domain, after the
+	// local ones of the same name.
+	rows, _ := s.pool.Query(ctx, `SELECT `+authorColumns("a")+`, m.role, m.state, m.created_at
 		FROM group_members m JOIN accounts a ON a.id = m.account_id
 		WHERE m.group_id = $1 AND m.state = $2
-		ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, lower(a.username)`, groupID, state)
+		ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, lower(a.username), lower(a.domain) NULLS FIRST`,
+		groupID, state)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.GroupMembership, error) {
 		var m ruche.GroupMembership
-		err := row.Scan(&m.ID, &m.Username, &m.DisplayName, &m.Presence.Emoji, &m.Presence.Text, &m.Presence.ExpiresAt,
-			&m.Role, &m.State, &m.Since)
+		err := row.Scan(append(authorDest(&m.Author), &m.Role, &m.State, &m.Since)...)
 		return m, err
 	})
 }
@@ -268,8 +274,10 @@ func lockGroup(ctx context.Context, tx pgx.Tx, groupID int64) error {
 
 // keepsAnOwner fails the transaction if the group would be left without an owner.
 func keepsAnOwner(ctx context.Context, tx pgx.Tx, groupID int64) error {
+	// A partner's group has its owners at home; here it has only its members of ours.
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM group_members WHERE group_id = $1 AND state = 'member' AND role = 'owner'`,
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM group_members WHERE group_id = $1 AND state = 'member' AND role = 'owner')
+		+ (SELECT count(*) FROM accounts WHERE id = $1 AND domain IS NOT NULL)`,
 		groupID).Scan(&n); err != nil {
 		return err
 	}

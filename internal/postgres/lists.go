@@ -82,15 +82,11 @@ func (s *Store) ListAccounts(ctx context.Context, ownerID, id int64, pg ruche.Pa
 			return err
 		}
 		within, args, order := pageBounds(pg, 0, 4)
-		rows, _ := tx.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at
+		rows, _ := tx.Query(ctx, `SELECT `+authorColumns("a")+`
 			FROM list_members m JOIN accounts a ON a.id = m.account_id
 			WHERE m.list_id = $1 AND `+listable("a", 2, 3)+` AND `+within("a.id")+fmt.Sprintf(` ORDER BY a.id %s LIMIT %d`, order, pg.Limit),
 			append([]any{id, ownerID, string(role)}, args...)...)
-		as, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Author, error) {
-			var a ruche.Author
-			err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt)
-			return a, err
-		})
+		as, err = pgx.CollectRows(rows, scanAuthor)
 		return err
 	})
 	if err != nil {

@@ -27,17 +27,26 @@ const writeTimeout = `SELECT set_config('statement_timeout', '4s', true), set_co
 // id under the stream horizon.
 const postWriter = "ruche:writing-posts"
 
-// AccountByUsername returns a local account's author card. A guest finds only the
-// accounts that addressed them, so that guests cannot probe who works here.
-func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, username string) (ruche.Author, error) {
+// AccountByUsername returns the author card of the person with handle: "user" names a
+// local account, "user@domain" one of a partner instance (case does not matter). A guest
+// finds only the local accounts that addressed them, so that guests cannot probe who
+// works here; anyone finds a partner's account only through the groups they share with
+// it (knowableRemote).
+func (s *Store) AccountByUsername(ctx context.Context, v ruche.Viewer, handle string) (ruche.Author, error) {
+	username, domain, ok := ruche.SplitHandle(handle)
+	if !ok {
+		return ruche.Author{}, ruche.ErrNotFound
+	}
 	var a ruche.Author
 	// A guest knows the people whose posts they can see (who wrote to them, or in their
-	// groups): the same rule as knowable.
-	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, a.display_name FROM accounts a
-		WHERE lower(a.username) = lower($1) AND a.domain IS NULL AND a.kind = 'person'
-		AND ($3::text <> 'guest' OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p
-			WHERE p.account_id = a.id AND `+gate("p", 2, 3)+`))`, username, v.ID, string(v.Role)).
-		Scan(&a.ID, &a.Username, &a.DisplayName)
+	// groups): the same rule as knowable. The match on both columns is the unique
+	// index's, so that a local "zoe" and "zoe@hub.example" never stand for each other.
+	err := s.pool.QueryRow(ctx, `SELECT `+authorColumns("a")+` FROM accounts a
+		WHERE lower(a.username) = $1 AND coalesce(lower(a.domain), '') = $4 AND a.kind = 'person'
+		AND CASE WHEN a.domain IS NULL
+			THEN $3::text <> 'guest' OR a.id = $2 OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND `+gate("p", 2, 3)+`)
+			ELSE `+knowableRemote("a", 2, 3)+` END`, username, v.ID, string(v.Role), domain).
+		Scan(authorDest(&a)...)
 	return a, interpret(err)
 }
 

@@ -89,7 +89,7 @@ func (s *Store) PushNotice(ctx context.Context, notificationID, subscriptionID i
 		var g ruche.GroupRef
 		err := tx.QueryRow(ctx, `SELECT `+pushSubscriptionColumns+`,
 				a.id, a.username, a.display_name, u.role, u.locale, u.suspended_at,
-				n.id, n.kind, n.created_at, coalesce(n.post_id, 0), f.id, f.username, f.display_name,
+				n.id, n.kind, n.created_at, coalesce(n.post_id, 0), f.id, f.username, coalesce(f.domain, ''), f.display_name,
 				coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(nullif(ga.display_name, ''), ga.username, ''),
 				EXISTS (SELECT 1 FROM follows WHERE follower_id = n.account_id AND followee_id = n.from_id),
 				EXISTS (SELECT 1 FROM follows WHERE follower_id = n.from_id AND followee_id = n.account_id)
@@ -101,7 +101,7 @@ func (s *Store) PushNotice(ctx context.Context, notificationID, subscriptionID i
 			WHERE n.id = $1 AND s.id = $2`, notificationID, subscriptionID).
 			Scan(&sub.ID, &sub.TokenID, &sub.AccountID, &sub.Endpoint, &sub.P256dh, &sub.Auth, &sub.Alerts, &sub.Policy, &sub.CreatedAt,
 				&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.Locale, &u.SuspendedAt,
-				&n.ID, &n.Kind, &n.CreatedAt, &pn.PostID, &n.From.ID, &n.From.Username, &n.From.DisplayName,
+				&n.ID, &n.Kind, &n.CreatedAt, &pn.PostID, &n.From.ID, &n.From.Username, &n.From.Domain, &n.From.DisplayName,
 				&g.ID, &g.Handle, &g.Name, &pn.FollowsSender, &pn.FollowedBySender)
 		if err != nil {
 			return err

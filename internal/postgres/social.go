@@ -180,8 +180,7 @@ func (s *Store) Relationships(ctx context.Context, v ruche.Viewer, ids []int64) 
 
 // notificationSelect reads the viewer's ($1, role $2) notifications, leaving out
 // those about posts the viewer may no longer see; conditions follow.
-var notificationSelect = `SELECT n.id, n.kind, a.id, a.username, a.display_name, a.presence_emoji, a.presence_text,
-		a.presence_expires_at, a.created_at, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
+var notificationSelect = `SELECT n.id, n.kind, ` + authorColumns("a") + `, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
 		coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
 	FROM notifications n JOIN accounts a ON a.id = n.from_id LEFT JOIN accounts ga ON ga.id = n.group_id
 	WHERE n.account_id = $1 AND ` + notificationVisible + ` `
@@ -195,8 +194,8 @@ func (s *Store) queryNotifications(ctx context.Context, v ruche.Viewer, more str
 		var n ruche.Notification
 		var postID int64
 		var g ruche.GroupRef
-		err := row.Scan(&n.ID, &n.Kind, &n.From.ID, &n.From.Username, &n.From.DisplayName, &n.From.Presence.Emoji,
-			&n.From.Presence.Text, &n.From.Presence.ExpiresAt, &n.From.CreatedAt, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)
+		dest := append([]any{&n.ID, &n.Kind}, authorDest(&n.From)...)
+		err := row.Scan(append(dest, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)...)
 		if g.ID != 0 {
 			n.Group = &g
 		}
@@ -396,13 +395,9 @@ func (s *Store) Conversations(ctx context.Context, v ruche.Viewer, pg ruche.Page
 // posts the viewer sees (authors and mentions); a mention added by a reply to a post the
 // viewer cannot see may name someone they may not know, who is left out.
 func (s *Store) authors(ctx context.Context, v ruche.Viewer, ids []int64) (map[int64]ruche.Author, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT a.id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at
+	rows, _ := s.pool.Query(ctx, `SELECT `+authorColumns("a")+`
 		FROM accounts a WHERE a.id = ANY($3) AND `+knowable("a", 1, 2), v.ID, string(v.Role), ids)
-	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.Author, error) {
-		var a ruche.Author
-		err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt)
-		return a, err
-	})
+	as, err := pgx.CollectRows(rows, scanAuthor)
 	byID := map[int64]ruche.Author{}
 	for _, a := range as {
 		byID[a.ID] = a

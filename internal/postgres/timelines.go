@@ -18,7 +18,7 @@ import (
 // viewer may not see is not even counted. "b.reblog_of_id IS NOT NULL" says nothing
 // new but lets the planner answer "boosted by the viewer" from posts_one_boost alone,
 // rather than reading every post the viewer ever wrote.
-const postSelect = `SELECT p.id, p.account_id, a.username, a.display_name, a.presence_emoji, a.presence_text, a.presence_expires_at, a.created_at,
+var postSelect = `SELECT p.id, ` + authorColumns("a") + `,
 	p.visibility, coalesce(p.in_reply_to_id, 0),
 	CASE WHEN EXISTS (SELECT 1 FROM accounts ra WHERE ra.id = p.in_reply_to_account_id AND %[2]s) THEN p.in_reply_to_account_id ELSE 0 END,
 	coalesce(p.reblog_of_id, 0),
@@ -57,12 +57,12 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var mentionNames []string
 	var likes, boosts, replies int64
 	var group ruche.GroupRef
-	err := row.Scan(&p.ID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName,
-		&p.Author.Presence.Emoji, &p.Author.Presence.Text, &p.Author.Presence.ExpiresAt, &p.Author.CreatedAt,
+	dest := append(append(make([]any, 0, 40), &p.ID), authorDest(&p.Author)...)
+	err := row.Scan(append(dest,
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
-		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &p.ViewerModeratesGroup, &p.Pinned)
+		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &p.ViewerModeratesGroup, &p.Pinned)...)
 	if err != nil {
 		return p, err
 	}

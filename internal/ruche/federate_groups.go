@@ -93,7 +93,7 @@ func (f *Federation) GroupDocument(ctx context.Context, peer Peer, id int64) (*a
 	return &activitypub.Object{
 		ID: iri, Type: activitypub.TypeGroup,
 		PreferredUsername: g.Handle, Name: g.Name, Summary: textToHTML(g.Description),
-		Inbox: iri + "/inbox", Outbox: iri + "/outbox", Followers: iri + "/members", SharedInbox: f.SharedInbox(),
+		Inbox: iri + "/inbox", Followers: iri + "/members", SharedInbox: f.SharedInbox(),
 		ManuallyApprovesFollowers: activitypub.Bool(g.Kind != GroupOpen), Discoverable: activitypub.Bool(false),
 		Published: g.CreatedAt.UTC(),
 		PublicKey: &activitypub.PublicKey{ID: iri + "#main-key", Owner: iri, PublicKeyPem: k.PublicPEM},
@@ -146,17 +146,17 @@ func (f *Federation) UserDocument(ctx context.Context, peer Peer, id int64) (*ac
 
 // webFingerLocal finds a group or member by handle for a partner: only what the gate
 // reveals to it.
-func (f *Federation) webFingerLocal(ctx context.Context, peer *Peer, a activitypub.Acct) (string, error) {
+func (f *Federation) webFingerLocal(ctx context.Context, peer *Peer, a activitypub.Acct) (handle, iri string, err error) {
 	if peer == nil {
-		return "", ErrNotFound
+		return "", "", ErrNotFound
 	}
 	if g, err := f.Shares.FederatedGroupByHandle(ctx, a.User, peer.Partner.Domain); err == nil {
 		iri := f.GroupIRI(g.ID)
-		return iri, f.Reveal(ctx, *peer, iri)
+		return g.Handle, iri, f.Reveal(ctx, *peer, iri)
 	} else if !errors.Is(err, ErrNotFound) {
-		return "", err
+		return "", "", err
 	}
-	return "", ErrNotFound // members are found through their groups' members collections
+	return "", "", ErrNotFound // members are found through their groups' members collections
 }
 
 // textToHTML turns plain text (a group's description) into the HTML that AS2's summary

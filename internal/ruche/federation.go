@@ -166,9 +166,55 @@ type FederationStore interface {
 	InGroupSharedWith(ctx context.Context, accountID int64, domain string) (bool, error)
 	// UserByID returns a local user (members' actor documents).
 	UserByID(ctx context.Context, id int64) (User, error)
+	// UpsertRemoteAccount stores (or refreshes the name of) the account of a partner's
+	// actor, and returns its id.
+	UpsertRemoteAccount(ctx context.Context, a RemoteActor, username, displayName string) (int64, error)
+	// RemoteMember returns a remote account's standing in a group, with what answering
+	// its Follow needs; ErrNotFound for a local account or no standing.
+	RemoteMember(ctx context.Context, groupID, accountID int64) (RemoteMember, error)
+	// RemoteMemberByActor is RemoteMember by the account's actor id.
+	RemoteMemberByActor(ctx context.Context, groupID int64, apID string) (RemoteMember, error)
+	// SetFollowID records the Follow a remote membership started with.
+	SetFollowID(ctx context.Context, groupID, accountID int64, followID string) error
+	// SetMembership and RemoveMembership are GroupStore's: a remote account's standing
+	// changes as a local one's does (moderators are notified of a request).
+	SetMembership(ctx context.Context, groupID, accountID int64, state MembershipState, role GroupRole, notify NotificationKind, from int64) error
+	RemoveMembership(ctx context.Context, groupID, accountID int64) error
+
+	// UpsertRemoteGroup stores (or refreshes) a partner's group and returns its id.
+	UpsertRemoteGroup(ctx context.Context, a RemoteActor, handle, name, description string, kind GroupKind) (int64, error)
+	// RemoteGroup returns the actor id and instance of a partner's group; ErrNotFound
+	// for a local group.
+	RemoteGroup(ctx context.Context, groupID int64) (apID, domain string, err error)
+	// GroupByActor returns the id of the partner's group with that actor id.
+	GroupByActor(ctx context.Context, apID string) (int64, error)
+	// LocalMembership returns a local account's standing in a group and the Follow it
+	// sent to join it.
+	LocalMembership(ctx context.Context, groupID, accountID int64) (MembershipState, string, error)
+
 	// GroupMemberIRIs lists a group's members for its members collection: the ids of
 	// local members, and the actor ids of remote ones, in the order they joined.
 	GroupMemberIRIs(ctx context.Context, groupID int64) (local []int64, remote []string, err error)
+}
+
+// RemoteMember is an account of a partner instance with a standing in a local group.
+type RemoteMember struct {
+	GroupID   int64
+	AccountID int64
+	APID      string // the account's actor id
+	Domain    string // its instance
+	FollowID  string // the Follow its membership started with ("" if unknown)
+	State     MembershipState
+}
+
+// RemoteGroupFollow is a local member's Follow of a partner's group: what the member's
+// joining (or leaving) sends.
+type RemoteGroupFollow struct {
+	GroupID   int64
+	UserID    int64
+	GroupAPID string // the group's actor id
+	Domain    string // its instance
+	FollowID  string
 }
 
 // Peer is a verified server-to-server request's sender: an active partner, and the

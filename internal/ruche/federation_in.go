@@ -379,6 +379,20 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 				return err
 			}
 		}
+	case activitypub.TypeFollow:
+		if err := f.followGroup(ctx, in, o); err != nil {
+			return err
+		}
+	case activitypub.TypeAccept, activitypub.TypeReject:
+		if err := f.followAnswered(ctx, in, o); err != nil {
+			return err
+		}
+	case activitypub.TypeUndo:
+		if u := o.Object.Object; u != nil && u.Type == activitypub.TypeFollow && activitypub.SameActor(u.Actor.IRI, in.Actor) {
+			if err := f.unfollowGroup(ctx, in, u); err != nil {
+				return err
+			}
+		}
 	case activitypub.TypeDelete:
 		if activitypub.SameActor(o.Object.IRI, in.Actor) {
 			if err := f.Store.ForgetRemoteActor(ctx, in.Actor); err != nil {

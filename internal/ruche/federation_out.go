@@ -161,11 +161,11 @@ func (f *Federation) WebFinger(ctx context.Context, peer *Peer, resource string)
 			return activitypub.JRD{}, ErrNotFound
 		}
 		if a.User != f.Host() && a.User != f.HandleDomain() {
-			iri, err := f.webFingerLocal(ctx, peer, a)
+			handle, iri, err := f.webFingerLocal(ctx, peer, a)
 			if err != nil {
 				return activitypub.JRD{}, err
 			}
-			return activitypub.NewJRD(activitypub.Acct{User: a.User, Host: f.HandleDomain()}, iri, ""), nil
+			return activitypub.NewJRD(activitypub.Acct{User: handle, Host: f.HandleDomain()}, iri, ""), nil
 		}
 		acct = a
 	}

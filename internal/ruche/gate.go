@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/ruche-hive/ruche/activitypub"
 )
@@ -14,9 +16,10 @@ import (
 // activity the gate has not seen. Reveal is its counterpart for what a partner may
 // fetch.
 //
-// Today only the instance actor federates: its own activities (an Update after a key
-// rotation) may go to active partners, and its document, outbox and WebFinger entry may
-// be read. Sharing groups (the next step) widens both functions, and only them.
+// What may leave: the instance actor's Update of itself (after a key rotation), to
+// active partners; a shared group's Accept or Reject of a Follow, to the instance of the
+// member it answers; a member's Follow of a partner's group, or its Undo, to that
+// group's instance. What may be read: see Reveal.
 
 // Departure is what a caller wants to send: an activity by a local actor, about a local
 // thing, to partner instances.
@@ -74,7 +77,27 @@ func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 	if d.Activity == nil || d.Activity.ID == "" || len(d.To) == 0 {
 		return Outbound{}, fmt.Errorf("%w: an activity with an id and destinations is needed", ErrNotFederated)
 	}
-	// Only the instance actor, speaking of itself.
+	// A shared group answering a partner's member.
+	if kind, idText, ok := strings.Cut(string(d.Actor), ":"); ok && kind == "group" {
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil || d.Actor != GroupActor(id) {
+			return Outbound{}, ErrNotFederated
+		}
+		switch d.Activity.Type {
+		case activitypub.TypeAccept, activitypub.TypeReject:
+			return f.clearGroupAnswer(ctx, d, id)
+		}
+		return Outbound{}, ErrNotFederated
+	}
+	// A member joining or leaving a partner's group.
+	if kind, idText, ok := strings.Cut(string(d.Actor), ":"); ok && kind == "user" {
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil || d.Actor != UserActor(id) {
+			return Outbound{}, ErrNotFederated
+		}
+		return f.clearFollow(ctx, d, id)
+	}
+	// The instance actor, speaking of itself.
 	if d.Actor != InstanceActor || d.About != nil {
 		return Outbound{}, ErrNotFederated
 	}

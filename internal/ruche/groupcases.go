@@ -15,6 +15,24 @@ type Groups struct {
 	}
 	Shares  ShareStore    // sharing groups with partner instances (groupshare.go)
 	Sharing SharingPolicy // who besides admins may share; "" is SharingAdmins
+	// Remote tells a partner's member of a moderator's decision (Federation.Answer);
+	// nil when the node does not federate.
+	Remote interface {
+		Answer(ctx context.Context, groupID, accountID int64, accept bool) error
+		// FollowRemote and UnfollowRemote send a member's joining or leaving of a
+		// partner's group; nothing for a local group.
+		FollowRemote(ctx context.Context, groupID, userID int64) error
+		UnfollowRemote(ctx context.Context, groupID, userID int64) error
+	}
+}
+
+// answerRemote tells a remote account's instance of a decision; nothing for a local
+// account, or when the node does not federate.
+func (gs *Groups) answerRemote(ctx context.Context, groupID, accountID int64, accept bool) error {
+	if gs.Remote == nil {
+		return nil
+	}
+	return gs.Remote.Answer(ctx, groupID, accountID, accept)
 }
 
 // mayKnow reports whether u may know that g exists. Secret groups exist only for
@@ -121,6 +139,15 @@ func (gs *Groups) Join(ctx context.Context, u User, handle string) (MembershipSt
 	switch {
 	case g.ViewerState == StateMember || g.ViewerState == StateRequested:
 		return g.ViewerState, nil
+	case g.Domain != "":
+		// A partner's group: a request here until the group's Accept arrives.
+		if gs.Remote == nil {
+			return StateNone, ErrNotFederated
+		}
+		if err := gs.Store.SetMembership(ctx, g.ID, u.ID, StateRequested, GroupMember, "", 0); err != nil {
+			return StateNone, err
+		}
+		return StateRequested, gs.Remote.FollowRemote(ctx, g.ID, u.ID)
 	case g.ViewerState == StateInvited, g.Kind == GroupOpen:
 		return StateMember, gs.Store.SetMembership(ctx, g.ID, u.ID, StateMember, GroupMember, "", 0)
 	case g.Kind == GroupClosed:
@@ -138,6 +165,12 @@ func (gs *Groups) Leave(ctx context.Context, u User, handle string) error {
 	}
 	if g.IsMember() && g.ViewerRole == GroupOwner {
 		if err := gs.keepAnOwner(ctx, g.ID); err != nil {
+			return err
+		}
+	}
+	if g.Domain != "" && gs.Remote != nil {
+		// The Undo names the Follow, which leaves with the membership.
+		if err := gs.Remote.UnfollowRemote(ctx, g.ID, u.ID); err != nil {
 			return err
 		}
 	}
@@ -162,6 +195,8 @@ func (gs *Groups) decision(ctx context.Context, u User, handle, username string)
 	if err != nil {
 		return Group{}, Author{}, GroupMembership{}, err
 	}
+	// username is a handle: "user@domain" names someone of a partner instance, whom
+	// those running a group where they stand find as they find its local people.
 	username = strings.ToLower(strings.TrimPrefix(username, "@"))
 	a, err := gs.Store.AccountByUsername(ctx, ViewerOf(u), username)
 	if errors.Is(err, ErrNotFound) && u.Role == RoleGuest {
@@ -176,7 +211,8 @@ func (gs *Groups) decision(ctx context.Context, u User, handle, username string)
 	return g, a, m, err
 }
 
-// inGroup finds username among the group's members, requests and invitations.
+// inGroup finds username among the group's members, requests and invitations. It is a
+// handle: "zoe@hub.example" names the partner's zoe, never a local one.
 func (gs *Groups) inGroup(ctx context.Context, u User, handle, username string) (Author, error) {
 	for _, st := range []MembershipState{StateMember, StateRequested, StateInvited} {
 		ms, err := gs.Members(ctx, u, handle, st)
@@ -184,7 +220,7 @@ func (gs *Groups) inGroup(ctx context.Context, u User, handle, username string) 
 			return Author{}, err
 		}
 		for _, m := range ms {
-			if m.Username == username {
+			if strings.EqualFold(m.Handle(), username) {
 				return m.Author, nil
 			}
 		}
@@ -198,6 +234,9 @@ func (gs *Groups) Invite(ctx context.Context, u User, handle, username string) e
 	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
+	}
+	if a.Remote() && m.State != StateRequested { // people of partners join from their instance
+		return Errorf(CodeInvalid, "error.remote_account_unsupported")
 	}
 	switch m.State {
 	case StateMember, StateInvited:
@@ -228,7 +267,14 @@ func (gs *Groups) answer(ctx context.Context, u User, handle, username string, a
 		return Errorf(CodeInvalid, "error.group_no_request")
 	}
 	if accept {
-		return gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID)
+		if err := gs.Store.SetMembership(ctx, g.ID, a.ID, StateMember, GroupMember, NotifyGroupApproved, u.ID); err != nil {
+			return err
+		}
+		return gs.answerRemote(ctx, g.ID, a.ID, true)
+	}
+	// A remote request is answered while it still stands (the gate checks it).
+	if err := gs.answerRemote(ctx, g.ID, a.ID, false); err != nil {
+		return err
 	}
 	return gs.Store.RejectRequest(ctx, g.ID, a.ID, u.ID)
 }
@@ -263,6 +309,11 @@ func (gs *Groups) Remove(ctx context.Context, u User, handle, username string) e
 			return err
 		}
 	}
+	// A partner's member is told with a Reject of their Follow, what other servers
+	// understand as "no longer a member".
+	if err := gs.answerRemote(ctx, g.ID, a.ID, false); err != nil {
+		return err
+	}
 	return gs.Store.RemoveMembership(ctx, g.ID, a.ID)
 }
 
@@ -275,6 +326,9 @@ func (gs *Groups) SetRole(ctx context.Context, u User, handle, username string, 
 	g, a, m, err := gs.decision(ctx, u, handle, username)
 	if err != nil {
 		return err
+	}
+	if a.Remote() { // a partner's member takes part; running the group stays with its company
+		return Errorf(CodeInvalid, "error.remote_account_unsupported")
 	}
 	if m.State != StateMember {
 		return Errorf(CodeInvalid, "error.group_not_a_member")

@@ -64,6 +64,16 @@ type Group struct {
 	// SharedWith lists the partner instances the group is shared with: people there
 	// read and write in it, and every member sees the list.
 	SharedWith []string
+	// Domain is the partner instance a group lives on, "" for this instance's own.
+	Domain string
+}
+
+// Acct is how to name the group: its handle, with its instance for a partner's.
+func (g Group) Acct() string {
+	if g.Domain != "" {
+		return g.Handle + "@" + g.Domain
+	}
+	return g.Handle
 }
 
 // IsMember reports whether the viewer is a member.

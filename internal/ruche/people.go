@@ -43,6 +43,9 @@ func (ps *Posts) SetFollowing(ctx context.Context, u User, username string, foll
 	if a.ID == u.ID {
 		return Errorf(CodeInvalid, "error.follow_self")
 	}
+	if a.Remote() && follow { // following people across instances is not federated
+		return Errorf(CodeInvalid, "error.remote_account_unsupported")
+	}
 	return ps.Store.SetFollowing(ctx, u.ID, a.ID, follow)
 }
 

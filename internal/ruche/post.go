@@ -17,9 +17,35 @@ const (
 type Author struct {
 	ID          int64
 	Username    string
+	Domain      string // host[:port] of a partner instance's account; "" for a local one
 	DisplayName string
 	Presence    Presence
 	CreatedAt   time.Time // when the account was made, where the query has it
+}
+
+// Handle names the account on this instance: "username" for a local account,
+// "username@domain" for one on a partner instance, whose username alone may be a local
+// member's too. Addresses and lookups (AccountByUsername) take it as is.
+func (a Author) Handle() string {
+	if a.Domain == "" {
+		return a.Username
+	}
+	return a.Username + "@" + a.Domain
+}
+
+// Remote reports whether the account lives on a partner instance.
+func (a Author) Remote() bool { return a.Domain != "" }
+
+// SplitHandle reads a handle ("user" or "user@domain", a leading "@" dropped) as
+// lower-cased username and domain ("" for a local account). ok is false when it cannot
+// name an account: an empty username, or an "@" with nothing or another "@" after it.
+func SplitHandle(handle string) (username, domain string, ok bool) {
+	handle = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(handle), "@"))
+	username, domain, remote := strings.Cut(handle, "@")
+	if username == "" || remote && (domain == "" || strings.Contains(domain, "@")) {
+		return "", "", false
+	}
+	return username, domain, true
 }
 
 // Name is what to call the author.

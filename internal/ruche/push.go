@@ -478,7 +478,7 @@ func (p *Push) message(n PushNotice) (PushMessage, bool) {
 	if nt.Group != nil {
 		title = pr.T("push."+string(nt.Kind), nt.From.Name(), nt.Group.Name)
 	}
-	body := "@" + nt.From.Username
+	body := "@" + nt.From.Handle()
 	if nt.Post != nil {
 		// A content warning stands for the text it hides, as on the page.
 		body = nt.Post.SpoilerText

@@ -120,9 +120,13 @@ func groupJSON(g ruche.Group) group {
 
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// member is a person. Acct names them as Mastodon does, "zoe" here and "zoe@hub.example"
+// on a partner instance, and is what the member addresses (…/members/{username}/…) take:
+// the username alone may be a local member's too.
 type member struct {
 	ID          string `json:"id"`
 	Username    string `json:"username"`
+	Acct        string `json:"acct"`
 	DisplayName string `json:"display_name"`
 	Role        string `json:"role"`
 	State       string `json:"state"`
@@ -142,7 +146,7 @@ type post struct {
 
 func postJSON(p ruche.Post) post {
 	out := post{ID: strconv.FormatInt(p.ID, 10), Content: p.HTML, SpoilerText: p.SpoilerText, Visibility: string(p.Visibility),
-		CreatedAt: iso(p.CreatedAt), Author: member{ID: strconv.FormatInt(p.Author.ID, 10), Username: p.Author.Username, DisplayName: p.Author.DisplayName}}
+		CreatedAt: iso(p.CreatedAt), Author: memberJSON(p.Author)}
 	if p.Group != nil {
 		out.Group = p.Group.Handle
 	}

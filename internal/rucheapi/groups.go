@@ -85,14 +85,20 @@ func (a *API) members(w http.ResponseWriter, r *http.Request, u ruche.User) (any
 	ms, err := a.Groups.Members(r.Context(), u, r.PathValue("handle"), state)
 	out := make([]member, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, member{ID: strconv.FormatInt(m.ID, 10), Username: m.Username, DisplayName: m.DisplayName,
-			Role: string(m.Role), State: string(m.State), Since: iso(m.Since)})
+		j := memberJSON(m.Author)
+		j.Role, j.State, j.Since = string(m.Role), string(m.State), iso(m.Since)
+		out = append(out, j)
 	}
 	return out, err
 }
 
+// memberJSON is a person as the API shows them.
+func memberJSON(a ruche.Author) member {
+	return member{ID: strconv.FormatInt(a.ID, 10), Username: a.Username, Acct: a.Handle(), DisplayName: a.DisplayName}
+}
+
 func (a *API) decide(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return struct{}{}, a.Groups.Decide(r.Context(), u, r.PathValue("handle"), r.PathValue("username"), r.PathValue("action"))
+	return struct{}{}, a.Groups.Decide(r.Context(), u, r.PathValue("handle"), pathUsername(r), r.PathValue("action"))
 }
 
 func (a *API) setRole(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
@@ -102,7 +108,7 @@ func (a *API) setRole(w http.ResponseWriter, r *http.Request, u ruche.User) (any
 	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
-	return struct{}{}, a.Groups.SetRole(r.Context(), u, r.PathValue("handle"), r.PathValue("username"), ruche.GroupRole(body.Role))
+	return struct{}{}, a.Groups.SetRole(r.Context(), u, r.PathValue("handle"), pathUsername(r), ruche.GroupRole(body.Role))
 }
 
 // posts returns a page of the group's posts, newest first (max_id pages back), for its
@@ -156,4 +162,14 @@ func pathDomain(r *http.Request) string {
 		return u
 	}
 	return d
+}
+
+// pathUsername is the member's handle in the path ("zoe" or "zoe@hub.example:8443"); a
+// client may have escaped its "@" or the colon before a port.
+func pathUsername(r *http.Request) string {
+	n := r.PathValue("username")
+	if u, err := url.PathUnescape(n); err == nil {
+		return u
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"html/template"
+	"net/url"
 	"time"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -22,6 +23,9 @@ var funcs = template.FuncMap{
 		}
 		return b
 	},
+	// path escapes one segment of an address: a partner's member's handle may hold
+	// characters that would end the segment.
+	"path":     url.PathEscape,
 	"postView": func(root page, p ruche.Post) postView { return postView{Root: root, Post: p} },
 	"act": func(root page, p ruche.Post, action, label string, count int) actView {
 		return actView{Root: root, Post: p, Action: action, Label: label, Count: count}

@@ -245,11 +245,12 @@ func (ui *UI) Thread(w http.ResponseWriter, r *http.Request) error {
 	me := viewer(r).ID
 	var names []string
 	if post.Author.ID != me {
-		names = append(names, "@"+post.Author.Username)
+		// A partner's member by their whole handle: "@zoe" alone would name a local zoe.
+		names = append(names, "@"+post.Author.Handle())
 	}
 	for _, m := range post.Mentions {
 		if m.ID != me && m.ID != post.Author.ID {
-			names = append(names, "@"+m.Username)
+			names = append(names, "@"+m.Handle())
 		}
 	}
 	if len(names) > 0 {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// The member's side, with two real instances: zoe, on hub, finds acme's shared closed
+// group design by its handle, asks to join; an acme moderator approves, and zoe is a
+// member on both sides; she leaves, and acme lets her go. An unshared group of acme
+// cannot be found from hub.
+func TestFederationJoinFromPartner(t *testing.T) {
+	ctx := context.Background()
+	acme, a := fedNode(t, "acme", "", "")
+	hub, h := fedNode(t, "hub", "", "")
+	partner(t, acme, h)
+	partner(t, hub, a)
+
+	mk := func(m *Main, name string) ruche.User {
+		u, err := (&ruche.Accounts{Store: m.db.store}).CreateUser(ctx, nil, ruche.NewUser{Username: name, Email: name + "@example.com",
+			Password: "a long password", Role: ruche.RoleMember})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	ana, zoe := mk(acme, "ana"), mk(hub, "zoe")
+	acmeGroups := &ruche.Groups{Store: acme.db.store, Shares: acme.db.store, Remote: acme.fed}
+	hubGroups := &ruche.Groups{Store: hub.db.store, Shares: hub.db.store, Remote: hub.fed}
+	design, err := acmeGroups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Description: "Freelance designers", Kind: ruche.GroupClosed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acmeGroups.Create(ctx, ana, "private", ruche.GroupFields{Name: "Private", Kind: ruche.GroupOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := acme.db.store.ShareGroup(ctx, 0, design.ID, hostOf(h)); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := hub.fed.ResolveGroup(ctx, "@private@"+hostOf(a)); err == nil {
+		t.Error("hub found a group acme did not share with it")
+	}
+	if _, err := hub.fed.ResolveGroup(ctx, "@design@"+hostOf(a)); err != nil {
+		t.Fatalf("hub resolving design: %v", err)
+	}
+	handle := "design@" + hostOf(a)
+	g, err := hubGroups.Get(ctx, zoe, handle)
+	if err != nil || g.Name != "Design" || g.Domain != hostOf(a) || g.Kind != ruche.GroupClosed || g.Description != "Freelance designers" {
+		t.Fatalf("design as hub sees it: %+v %v", g, err)
+	}
+	st, err := hubGroups.Join(ctx, zoe, handle)
+	if err != nil || st != ruche.StateRequested {
+		t.Fatalf("zoe joins: %v %v", st, err)
+	}
+	remoteZoe := "zoe@" + hostOf(h)
+	eventually(t, 20*time.Second, "acme never recorded zoe's request", func() bool {
+		ms, err := acmeGroups.Members(ctx, ana, "design", ruche.StateRequested)
+		return err == nil && len(ms) == 1 && ms[0].Handle() == remoteZoe
+	})
+	if err := acmeGroups.Approve(ctx, ana, "design", remoteZoe); err != nil {
+		t.Fatalf("ana approves: %v", err)
+	}
+	eventually(t, 20*time.Second, "zoe never became a member on hub", func() bool {
+		g, err := hubGroups.Get(ctx, zoe, handle)
+		return err == nil && g.ViewerState == ruche.StateMember
+	})
+
+	// She leaves: acme drops her.
+	if err := hubGroups.Leave(ctx, zoe, handle); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "acme kept zoe after she left", func() bool {
+		ms, err := acmeGroups.Members(ctx, ana, "design", ruche.StateMember)
+		return err == nil && len(ms) == 1 && ms[0].Username == "ana"
+	})
+}
