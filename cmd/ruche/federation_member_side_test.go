@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -77,4 +78,34 @@ func TestFederationJoinFromPartner(t *testing.T) {
 		ms, err := acmeGroups.Members(ctx, ana, "design", ruche.StateMember)
 		return err == nil && len(ms) == 1 && ms[0].Username == "ana"
 	})
+
+	// She asks again and is let in; then acme stops sharing design with hub: acme lets
+	// her go, and hub drops the group and all of it.
+	if _, err := hubGroups.Join(ctx, zoe, handle); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "acme never recorded zoe's second request", func() bool {
+		ms, err := acmeGroups.Members(ctx, ana, "design", ruche.StateRequested)
+		return err == nil && len(ms) == 1
+	})
+	if err := acmeGroups.Approve(ctx, ana, "design", remoteZoe); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "zoe never became a member again", func() bool {
+		g, err := hubGroups.Get(ctx, zoe, handle)
+		return err == nil && g.ViewerState == ruche.StateMember
+	})
+	if err := acmeGroups.Unshare(ctx, nil, "design", hostOf(h)); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := acmeGroups.Members(ctx, ana, "design", ruche.StateMember); len(ms) != 1 {
+		t.Errorf("after unsharing, design still has %d members", len(ms))
+	}
+	eventually(t, 20*time.Second, "hub kept the group after acme unshared it", func() bool {
+		_, err := hubGroups.Get(ctx, zoe, handle)
+		return errors.Is(err, ruche.ErrNotFound)
+	})
+	if n := count(t, hub, `SELECT count(*) FROM accounts WHERE domain = $1 AND kind = 'group'`, hostOf(a)); n != 0 {
+		t.Errorf("hub holds %d groups of acme after the unsharing", n)
+	}
 }

@@ -79,6 +79,15 @@ func (s *Store) RemovePartner(ctx context.Context, actorID int64, domain string)
 		if err := tx.QueryRow(ctx, `DELETE FROM partners WHERE domain = $1 RETURNING state`, domain).Scan(&state); err != nil {
 			return err
 		}
+		// Its shares go (foreign key), its people leave our groups, and the groups it
+		// hosted go with everything in them.
+		if _, err := tx.Exec(ctx, `DELETE FROM group_members m USING accounts a
+			WHERE a.id = m.account_id AND a.domain = $1`, domain); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM accounts WHERE domain = $1 AND kind = 'group'`, domain); err != nil {
+			return err
+		}
 		return audit(ctx, tx, actorID, "partner.remove", 0, map[string]any{"domain": domain, "state": state})
 	}))
 }
@@ -510,4 +519,11 @@ func (s *Store) LocalMembership(ctx context.Context, groupID, accountID int64) (
 	err := s.pool.QueryRow(ctx, `SELECT m.state, coalesce(m.follow_id, '') FROM group_members m JOIN accounts a ON a.id = m.account_id
 		WHERE m.group_id = $1 AND m.account_id = $2 AND a.domain IS NULL`, groupID, accountID).Scan(&st, &follow)
 	return st, follow, interpret(err)
+}
+
+// DeleteRemoteGroup deletes a partner's group and everything of it here (its posts and
+// memberships go with it).
+func (s *Store) DeleteRemoteGroup(ctx context.Context, groupID int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL AND kind = 'group'`, groupID)
+	return err
 }

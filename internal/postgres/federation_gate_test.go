@@ -216,4 +216,32 @@ func TestGateClearsGroupAnswers(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNotFederated", what, err)
 		}
 	}
+
+	// The group's Delete of itself (sent when it is unshared): to a partner it is shared
+	// with, as Ruche writes it, and nothing else.
+	del := func(edit func(a *activitypub.Object), to ...string) error {
+		group := f.GroupIRI(g.ID)
+		a := &activitypub.Object{ID: group + "/activities/d", Type: activitypub.TypeDelete, Actor: activitypub.IRI(group), Object: activitypub.IRI(group)}
+		if edit != nil {
+			edit(a)
+		}
+		_, err := f.Clear(ctx, ruche.Departure{Actor: ruche.GroupActor(g.ID), Activity: a, To: to})
+		return err
+	}
+	if err := del(nil, "b.example"); err != nil {
+		t.Errorf("the group's Delete of itself: %v", err)
+	}
+	for what, err := range map[string]error{
+		"to a partner not shared with": del(nil, "c.example"),
+		"to no one":                    del(nil),
+		"of a post":                    del(func(a *activitypub.Object) { a.Object = activitypub.IRI(fedBase + "/ap/posts/1") }, "b.example"),
+		"with the group's document": del(func(a *activitypub.Object) {
+			a.Object = activitypub.Embed(&activitypub.Object{ID: f.GroupIRI(g.ID), Type: activitypub.TypeGroup, Summary: "secret"})
+		}, "b.example"),
+		"addressed to the public": del(func(a *activitypub.Object) { a.To = []string{activitypub.Public} }, "b.example"),
+	} {
+		if !errors.Is(err, ruche.ErrNotFederated) {
+			t.Errorf("Delete %s: %v, want ErrNotFederated", what, err)
+		}
+	}
 }

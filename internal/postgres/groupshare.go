@@ -47,6 +47,11 @@ func (s *Store) UnshareGroup(ctx context.Context, actorID, groupID int64, domain
 		if err != nil || tag.RowsAffected() == 0 {
 			return firstErr(err, ruche.ErrNotFound)
 		}
+		// The partner's people leave with the share: nothing of the group reaches them.
+		if _, err := tx.Exec(ctx, `DELETE FROM group_members m USING accounts a
+			WHERE m.group_id = $1 AND a.id = m.account_id AND a.domain = $2`, groupID, domain); err != nil {
+			return err
+		}
 		return audit(ctx, tx, actorID, "group.unshare", groupID, map[string]any{"domain": domain})
 	}))
 }

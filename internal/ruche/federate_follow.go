@@ -195,3 +195,46 @@ func randomHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Unshared tells the partner a group is no longer shared with that the group is gone,
+// for it: a Delete of the group actor, after which a compliant instance drops the group
+// and everything of it. It must run while the group is still shared (the gate checks).
+func (f *Federation) Unshared(ctx context.Context, groupID int64, domain string) error {
+	a := f.groupDelete(groupID, f.GroupIRI(groupID)+"/activities/"+randomHex(12))
+	out, err := f.Clear(ctx, Departure{Actor: GroupActor(groupID), Activity: a, To: []string{domain}})
+	if err != nil {
+		return err
+	}
+	_, err = f.Store.QueueActivities(ctx, []Outbound{out})
+	return err
+}
+
+// groupDelete is a group's Delete of itself, with id.
+func (f *Federation) groupDelete(groupID int64, id string) *activitypub.Object {
+	group := f.GroupIRI(groupID)
+	return &activitypub.Object{ID: id, Type: activitypub.TypeDelete, Actor: activitypub.IRI(group), Object: activitypub.IRI(group)}
+}
+
+// clearGroupDelete is the gate's rule for a group's Delete of itself: to one partner
+// the group is shared with, exactly as Ruche writes it.
+func (f *Federation) clearGroupDelete(ctx context.Context, d Departure, groupID int64) (Outbound, error) {
+	if d.About != nil || len(d.To) != 1 || !f.isLocalIRI(d.Activity.ID) {
+		return Outbound{}, ErrNotFederated
+	}
+	domain := NormalizeDomain(d.To[0])
+	if err := f.checkPartner(ctx, domain); err != nil {
+		return Outbound{}, ErrNotFederated
+	}
+	if _, err := f.Shares.FederatedGroup(ctx, groupID, domain); err != nil {
+		return Outbound{}, ErrNotFederated
+	}
+	body, err := activitypub.Marshal(d.Activity)
+	if err != nil {
+		return Outbound{}, err
+	}
+	want, err := activitypub.Marshal(f.groupDelete(groupID, d.Activity.ID))
+	if err != nil || string(body) != string(want) {
+		return Outbound{}, ErrNotFederated
+	}
+	return Outbound{cleared: true, actor: d.Actor, iri: d.Activity.ID, body: body, to: []Destination{{Host: domain}}}, nil
+}

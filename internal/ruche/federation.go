@@ -188,6 +188,8 @@ type FederationStore interface {
 	RemoteGroup(ctx context.Context, groupID int64) (apID, domain string, err error)
 	// GroupByActor returns the id of the partner's group with that actor id.
 	GroupByActor(ctx context.Context, apID string) (int64, error)
+	// DeleteRemoteGroup deletes a partner's group and everything of it here.
+	DeleteRemoteGroup(ctx context.Context, groupID int64) error
 	// LocalMembership returns a local account's standing in a group and the Follow it
 	// sent to join it.
 	LocalMembership(ctx context.Context, groupID, accountID int64) (MembershipState, string, error)

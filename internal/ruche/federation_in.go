@@ -395,6 +395,15 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 		}
 	case activitypub.TypeDelete:
 		if activitypub.SameActor(o.Object.IRI, in.Actor) {
+			// A partner's group that is gone (or no longer shared with us) goes here too,
+			// with all of it.
+			if g, err := f.Store.GroupByActor(ctx, in.Actor); err == nil {
+				if err := f.Store.DeleteRemoteGroup(ctx, g); err != nil {
+					return err
+				}
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
 			if err := f.Store.ForgetRemoteActor(ctx, in.Actor); err != nil {
 				return err
 			}

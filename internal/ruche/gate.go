@@ -18,8 +18,9 @@ import (
 //
 // What may leave: the instance actor's Update of itself (after a key rotation), to
 // active partners; a shared group's Accept or Reject of a Follow, to the instance of the
-// member it answers; a member's Follow of a partner's group, or its Undo, to that
-// group's instance. What may be read: see Reveal.
+// member it answers; a shared group's Delete of itself, to a partner it is shared with
+// (when unshared); a member's Follow of a partner's group, or its Undo, to that group's
+// instance. What may be read: see Reveal.
 
 // Departure is what a caller wants to send: an activity by a local actor, about a local
 // thing, to partner instances.
@@ -86,6 +87,8 @@ func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 		switch d.Activity.Type {
 		case activitypub.TypeAccept, activitypub.TypeReject:
 			return f.clearGroupAnswer(ctx, d, id)
+		case activitypub.TypeDelete:
+			return f.clearGroupDelete(ctx, d, id)
 		}
 		return Outbound{}, ErrNotFederated
 	}

@@ -23,6 +23,8 @@ type Groups struct {
 		// partner's group; nothing for a local group.
 		FollowRemote(ctx context.Context, groupID, userID int64) error
 		UnfollowRemote(ctx context.Context, groupID, userID int64) error
+		// Unshared tells a partner that a group is no longer shared with it.
+		Unshared(ctx context.Context, groupID int64, domain string) error
 	}
 }
 

@@ -3,6 +3,7 @@ package ruche
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // Shared groups: a group opened, on purpose, to named partner instances, so that people
@@ -124,6 +125,12 @@ func (gs *Groups) Unshare(ctx context.Context, u *User, handle, domain string) e
 		return err
 	}
 	d := NormalizeDomain(domain)
+	if gs.Remote != nil && slices.Contains(g.SharedWith, d) {
+		// Told while still shared (the gate checks), so that the partner drops the group.
+		if err := gs.Remote.Unshared(ctx, g.ID, d); err != nil && !errors.Is(err, ErrNotFederated) {
+			return err
+		}
+	}
 	err = gs.Shares.UnshareGroup(ctx, actorID(u), g.ID, d)
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(CodeNotFound, "error.group_not_shared_with", d)
