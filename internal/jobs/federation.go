@@ -199,9 +199,42 @@ func (w *processWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 	return w.fed.Process(ctx, job.Args.IncomingID)
 }
 
-// AddFederation registers the federation workers. The client's Queues must include
-// FederationQueue.
-func AddFederation(workers *river.Workers, fed *ruche.Federation) {
+// OutboxDrainArgs asks for the federation outbox (changes to posts of shared groups,
+// written by a trigger in each post's transaction) to be turned into deliveries.
+type OutboxDrainArgs struct{}
+
+// Kind names the job in the queue.
+func (OutboxDrainArgs) Kind() string { return "federation_outbox_drain" }
+
+// InsertOpts: a failed drain is not retried; the next periodic one takes its rows.
+func (OutboxDrainArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+
+// OutboxDrainInterval is how often the outbox is drained: the longest a post waits
+// before its deliveries exist.
+const OutboxDrainInterval = time.Second
+
+type outboxDrainWorker struct {
+	river.WorkerDefaults[OutboxDrainArgs]
+	fed *ruche.Federation
+}
+
+func (w *outboxDrainWorker) Work(ctx context.Context, _ *river.Job[OutboxDrainArgs]) error {
+	for range 20 { // per run; the next run takes the rest
+		n, err := w.fed.DrainOutbox(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddFederation registers the federation workers and returns the periodic job that
+// drains the outbox. The client's Queues must include FederationQueue.
+func AddFederation(workers *river.Workers, fed *ruche.Federation) *river.PeriodicJob {
 	river.AddWorker(workers, &deliverWorker{fed: fed, hosts: &hostSlots{hosts: map[string]chan struct{}{}}})
 	river.AddWorker(workers, &processWorker{fed: fed})
+	river.AddWorker(workers, &outboxDrainWorker{fed: fed})
+	return river.NewPeriodicJob(river.PeriodicInterval(OutboxDrainInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return OutboxDrainArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "federation_outbox_drain", RunOnStart: true})
 }

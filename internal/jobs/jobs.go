@@ -62,7 +62,7 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 		periodic = append(periodic, AddPush(workers, push, outbox))
 	}
 	if fed != nil {
-		AddFederation(workers, fed)
+		periodic = append(periodic, AddFederation(workers, fed))
 	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// A queue fetches at most MaxWorkers jobs per fetch and at most once per cooldown:

@@ -527,3 +527,69 @@ func (s *Store) DeleteRemoteGroup(ctx context.Context, groupID int64) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL AND kind = 'group'`, groupID)
 	return err
 }
+
+// FederationOutbox returns the oldest changes to group posts partners must hear of.
+func (s *Store) FederationOutbox(ctx context.Context, limit int) ([]ruche.OutboxItem, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, post_id, group_id, author_id, kind, coalesce(ap_id, '')
+		FROM federation_outbox ORDER BY id LIMIT $1`, limit)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ruche.OutboxItem, error) {
+		var o ruche.OutboxItem
+		err := row.Scan(&o.ID, &o.PostID, &o.GroupID, &o.AuthorID, &o.Kind, &o.APID)
+		return o, err
+	})
+}
+
+// DoneFederationOutbox deletes an outbox row whose activities are queued.
+func (s *Store) DoneFederationOutbox(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM federation_outbox WHERE id = $1`, id)
+	return err
+}
+
+// FederatedPost returns a group post with what its Note needs.
+func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost, error) {
+	var p ruche.FedPost
+	err := s.pool.QueryRow(ctx, `SELECT p.id, coalesce(p.ap_id, ''), a.id, a.username, a.display_name, coalesce(a.domain, ''),
+			coalesce(a.ap_id, ''), p.group_id, coalesce(g.ap_id, ''), coalesce(g.domain, ''), p.html, p.spoiler_text,
+			coalesce(p.in_reply_to_id, 0), coalesce(r.ap_id, ''), p.created_at, p.edited_at
+		FROM posts p JOIN accounts a ON a.id = p.account_id JOIN accounts g ON g.id = p.group_id
+		LEFT JOIN posts r ON r.id = p.in_reply_to_id
+		WHERE p.id = $1 AND p.group_id IS NOT NULL AND p.reblog_of_id IS NULL`, postID).Scan(
+		&p.ID, &p.APID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName, &p.Author.Domain, &p.AuthorAPID,
+		&p.GroupID, &p.GroupAPID, &p.GroupDomain, &p.HTML, &p.SpoilerText, &p.ParentID, &p.ParentAPID, &p.CreatedAt, &p.EditedAt)
+	return p, interpret(err)
+}
+
+// PostByAPID returns the id and author of the post with that ActivityPub id.
+func (s *Store) PostByAPID(ctx context.Context, apID string) (postID, authorID int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT id, account_id FROM posts WHERE ap_id = $1`, apID).Scan(&postID, &authorID)
+	return postID, authorID, interpret(err)
+}
+
+// AccountByAPID returns the id of the account with that actor id.
+func (s *Store) AccountByAPID(ctx context.Context, apID string) (int64, error) {
+	var id int64
+	err := s.pool.QueryRow(ctx, `SELECT id FROM accounts WHERE ap_id = $1`, apID).Scan(&id)
+	return id, interpret(err)
+}
+
+// FederationOutboxItem returns one outbox row.
+func (s *Store) FederationOutboxItem(ctx context.Context, id int64) (ruche.OutboxItem, error) {
+	var o ruche.OutboxItem
+	err := s.pool.QueryRow(ctx, `SELECT id, post_id, group_id, author_id, kind, coalesce(ap_id, '') FROM federation_outbox WHERE id = $1`, id).
+		Scan(&o.ID, &o.PostID, &o.GroupID, &o.AuthorID, &o.Kind, &o.APID)
+	return o, interpret(err)
+}
+
+// GroupMemberDomains lists the partner instances with members in a group, sorted.
+func (s *Store) GroupMemberDomains(ctx context.Context, groupID int64) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT DISTINCT a.domain FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.state = 'member' AND a.domain IS NOT NULL ORDER BY a.domain`, groupID)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// AccountAPID returns the actor id of a remote account ("" for a local one).
+func (s *Store) AccountAPID(ctx context.Context, accountID int64) (string, error) {
+	var apID string
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(ap_id, '') FROM accounts WHERE id = $1`, accountID).Scan(&apID)
+	return apID, interpret(err)
+}

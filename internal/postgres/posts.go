@@ -79,11 +79,15 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 		if e := d.Event; e != nil {
 			title, place, start, end = &e.Title, &e.Place, e.Start, e.End
 		}
+		var apID *string
+		if d.APID != "" {
+			apID = &d.APID
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, in_reply_to_id, in_reply_to_account_id,
-				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id, ap_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 			d.AuthorID, d.Visibility, nullID(d.InReplyToID), nullID(d.InReplyToAccountID),
-			d.Source, d.HTML, d.SpoilerText, title, start, end, place, nullID(d.GroupID)).Scan(&id)
+			d.Source, d.HTML, d.SpoilerText, title, start, end, place, nullID(d.GroupID), apID).Scan(&id)
 		if err != nil {
 			return interpret(err)
 		}

@@ -194,6 +194,28 @@ type FederationStore interface {
 	// sent to join it.
 	LocalMembership(ctx context.Context, groupID, accountID int64) (MembershipState, string, error)
 
+	// FederationOutbox returns the oldest changes to group posts that partners must hear
+	// of; DoneFederationOutbox deletes one once its activities are queued.
+	FederationOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
+	DoneFederationOutbox(ctx context.Context, id int64) error
+	// FederationOutboxItem returns one outbox row (the gate checks what it is told).
+	FederationOutboxItem(ctx context.Context, id int64) (OutboxItem, error)
+	// GroupMemberDomains lists the instances with members in a group, sorted.
+	GroupMemberDomains(ctx context.Context, groupID int64) ([]string, error)
+	// AccountAPID returns the actor id of a remote account ("" for a local one).
+	AccountAPID(ctx context.Context, accountID int64) (string, error)
+	// FederatedPost returns a group post with what its Note needs, whatever its group.
+	FederatedPost(ctx context.Context, postID int64) (FedPost, error)
+	// PostByAPID returns the id and author of the post with that ActivityPub id.
+	PostByAPID(ctx context.Context, apID string) (postID, authorID int64, err error)
+	// AccountByAPID returns the id of the account with that actor id.
+	AccountByAPID(ctx context.Context, apID string) (int64, error)
+	// CreatePost, EditPost and DeletePost are the posts store's: a post from a partner
+	// is stored as any other.
+	CreatePost(ctx context.Context, d PostDraft) (int64, error)
+	EditPost(ctx context.Context, id int64, d PostDraft) error
+	DeletePost(ctx context.Context, id int64) error
+
 	// GroupMemberIRIs lists a group's members for its members collection: the ids of
 	// local members, and the actor ids of remote ones, in the order they joined.
 	GroupMemberIRIs(ctx context.Context, groupID int64) (local []int64, remote []string, err error)
@@ -217,6 +239,33 @@ type RemoteGroupFollow struct {
 	GroupAPID string // the group's actor id
 	Domain    string // its instance
 	FollowID  string
+}
+
+// OutboxItem is a change to a group post that partners must hear of.
+type OutboxItem struct {
+	ID       int64
+	PostID   int64
+	GroupID  int64
+	AuthorID int64
+	Kind     string // create, update, delete
+	APID     string // the post's id when it came from a partner
+}
+
+// FedPost is a group post as the wire needs it.
+type FedPost struct {
+	ID          int64
+	APID        string // "" for a post written here
+	Author      Author
+	AuthorAPID  string // "" for a local author
+	GroupID     int64
+	GroupAPID   string // "" for a local group
+	GroupDomain string
+	HTML        string
+	SpoilerText string
+	ParentID    int64
+	ParentAPID  string
+	CreatedAt   time.Time
+	EditedAt    *time.Time
 }
 
 // Peer is a verified server-to-server request's sender: an active partner, and the

@@ -372,7 +372,11 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 	}
 	switch o.Type {
 	case activitypub.TypeUpdate:
-		if activitypub.SameActor(o.Object.IRI, in.Actor) {
+		if !activitypub.SameActor(o.Object.IRI, in.Actor) {
+			if err := f.memberActivity(ctx, in, o); err != nil {
+				return err
+			}
+		} else {
 			// Fetched afresh rather than taken from the activity: what the actor's home
 			// serves is what counts.
 			if _, err := f.fetchActor(ctx, in.Actor); err != nil {
@@ -387,6 +391,14 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 		if err := f.followAnswered(ctx, in, o); err != nil {
 			return err
 		}
+	case activitypub.TypeCreate:
+		if err := f.memberActivity(ctx, in, o); err != nil {
+			return err
+		}
+	case activitypub.TypeAnnounce:
+		if err := f.groupAnnounce(ctx, in, o); err != nil {
+			return err
+		}
 	case activitypub.TypeUndo:
 		if u := o.Object.Object; u != nil && u.Type == activitypub.TypeFollow && activitypub.SameActor(u.Actor.IRI, in.Actor) {
 			if err := f.unfollowGroup(ctx, in, u); err != nil {
@@ -394,7 +406,11 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 			}
 		}
 	case activitypub.TypeDelete:
-		if activitypub.SameActor(o.Object.IRI, in.Actor) {
+		if !activitypub.SameActor(o.Object.IRI, in.Actor) {
+			if err := f.memberActivity(ctx, in, o); err != nil {
+				return err
+			}
+		} else {
 			// A partner's group that is gone (or no longer shared with us) goes here too,
 			// with all of it.
 			if g, err := f.Store.GroupByActor(ctx, in.Actor); err == nil {

@@ -20,7 +20,9 @@ import (
 // active partners; a shared group's Accept or Reject of a Follow, to the instance of the
 // member it answers; a shared group's Delete of itself, to a partner it is shared with
 // (when unshared); a member's Follow of a partner's group, or its Undo, to that group's
-// instance. What may be read: see Reveal.
+// instance; a post of a shared group, relayed by the group to the partners with members
+// in it, or sent by a member here to a partner's group (federate_posts.go). What may be
+// read: see Reveal.
 
 // Departure is what a caller wants to send: an activity by a local actor, about a local
 // thing, to partner instances.
@@ -77,6 +79,11 @@ var ErrNotFederated = Errorf(CodeForbidden, "error.not_federated")
 func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 	if d.Activity == nil || d.Activity.ID == "" || len(d.To) == 0 {
 		return Outbound{}, fmt.Errorf("%w: an activity with an id and destinations is needed", ErrNotFederated)
+	}
+	// A group post: relayed by a local shared group, or sent by a member to a
+	// partner's group.
+	if _, ok := d.About.(OutboxItem); ok {
+		return f.clearPost(ctx, d)
 	}
 	// A shared group answering a partner's member.
 	if kind, idText, ok := strings.Cut(string(d.Actor), ":"); ok && kind == "group" {

@@ -125,6 +125,9 @@ func (gs *Groups) managed(ctx context.Context, u User, handle string) (Group, er
 	if err != nil {
 		return Group{}, err
 	}
+	if g.Domain != "" { // a partner's group is run at home, by its own moderators
+		return Group{}, Errorf(CodeForbidden, "error.group_run_elsewhere", g.Domain)
+	}
 	if !manages(u, g) {
 		return Group{}, Errorf(CodeForbidden, "error.group_not_moderator")
 	}

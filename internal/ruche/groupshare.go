@@ -84,6 +84,9 @@ func (gs *Groups) shareable(ctx context.Context, u *User, handle string) (Group,
 	if err != nil {
 		return Group{}, err
 	}
+	if g.Domain != "" { // only its home instance shares a group
+		return Group{}, Errorf(CodeForbidden, "error.group_run_elsewhere", g.Domain)
+	}
 	if u != nil && !gs.MayShare(*u, g) {
 		if gs.Sharing == SharingOwners {
 			return Group{}, Errorf(CodeForbidden, "error.group_share_owners_only")

@@ -87,6 +87,9 @@ type PostDraft struct {
 	// and recording at once leaves no moment where a crash loses the record and a
 	// later retry posts twice. EditPost ignores it.
 	IdempotencyKey string
+	// APID is the ActivityPub id of a post that came from a partner: a second copy of it
+	// is refused (ErrConflict) rather than stored twice.
+	APID string
 }
 
 // PostEdit is an earlier version of a post.

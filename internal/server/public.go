@@ -60,6 +60,7 @@ func (s *Server) privateRoutes() []route {
 		{Method: "POST", Pattern: "/posts/{id}/{action}", Handler: ui.H(ui.Act)},
 		{Method: "GET", Pattern: "/groups", Handler: ui.H(ui.GroupList)},
 		{Method: "POST", Pattern: "/groups", Handler: ui.H(ui.CreateGroup)},
+		{Method: "POST", Pattern: "/groups/find", Handler: ui.H(ui.FindGroup)},
 		{Method: "GET", Pattern: "/groups/{handle}", Handler: ui.H(ui.Group)},
 		{Method: "POST", Pattern: "/groups/{handle}/join", Handler: ui.H(ui.JoinGroup)},
 		{Method: "POST", Pattern: "/groups/{handle}/leave", Handler: ui.H(ui.LeaveGroup)},

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -13,6 +14,10 @@ type groupsData struct {
 	Form   ruche.GroupFields
 	Handle string
 	Kinds  []ruche.GroupKind
+	// CanFind: this node federates, so its members may look up a partner's group;
+	// Find is what was typed, given back after a failed look-up.
+	CanFind bool
+	Find    string
 }
 
 var groupKinds = []ruche.GroupKind{ruche.GroupOpen, ruche.GroupClosed, ruche.GroupSecret}
@@ -28,7 +33,7 @@ func (ui *UI) groupList(w http.ResponseWriter, r *http.Request, status int, d gr
 	if err != nil {
 		return err
 	}
-	d.Groups, d.Kinds = gs, groupKinds
+	d.Groups, d.Kinds, d.CanFind = gs, groupKinds, ui.Federation != nil
 	ui.render(w, r, status, "groups", "groups.title", d, errMsg)
 	return nil
 }
@@ -46,6 +51,57 @@ func (ui *UI) CreateGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/groups/"+url.PathEscape(g.Handle), http.StatusSeeOther)
 	return nil
+}
+
+// FindGroup looks up a group a partner instance shares with this one by its
+// @handle@domain, keeps it here, and opens its page. Every failure (not a partner, not
+// shared with us, no such group, a malformed address) gets the one message: which of
+// them it was is the partner's business. Guests come from outside the company and do
+// not open it to other instances' groups.
+func (ui *UI) FindGroup(w http.ResponseWriter, r *http.Request) error {
+	if ui.Federation == nil {
+		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
+	}
+	ctx, u := r.Context(), *viewer(r)
+	if u.Role == ruche.RoleGuest {
+		return ruche.Errorf(ruche.CodeForbidden, "error.forbidden")
+	}
+	typed := strings.TrimSpace(r.PostFormValue("acct"))
+	id, err := ui.Federation.ResolveGroup(ctx, typed)
+	if code := ruche.ErrorCode(err); code == ruche.CodeNotFound || code == ruche.CodeInvalid {
+		d := groupsData{Form: ruche.GroupFields{Kind: ruche.GroupOpen}, Find: typed}
+		return ui.groupList(w, r, http.StatusNotFound, d, i18n.FromContext(ctx, ui.Catalog).T("groups.find_none"))
+	}
+	if err != nil {
+		return err
+	}
+	// ResolveGroup names the group by id; its handle here is the actor's, which the
+	// address typed need not spell the same way.
+	gs, err := ui.Groups.List(ctx, u)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if g.ID == id {
+			http.Redirect(w, r, "/groups/"+url.PathEscape(g.Acct()), http.StatusSeeOther)
+			return nil
+		}
+	}
+	return ruche.Errorf(ruche.CodeNotFound, "error.group_not_found")
+}
+
+// groupHandle is the group named in the path: "design", or "design@acme.example" for a
+// partner's group, whose "@" or port's colon a client may have escaped.
+func groupHandle(r *http.Request) string { return pathSegment(r, "handle") }
+
+// pathSegment is the path parameter name, unescaped: the router matches the raw path
+// when the request escaped something, and hands the segment over as it came.
+func pathSegment(r *http.Request, name string) string {
+	v := r.PathValue(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
 }
 
 type groupData struct {
@@ -68,20 +124,25 @@ type groupData struct {
 	// could be shared with now.
 	CanShare  bool
 	ShareWith []string
+	// Manages: the viewer runs the group here, so the page offers its management forms.
+	// Never for a partner's group: that belongs to its home instance.
+	Manages bool
 }
 
 // Group is a group's page: about, membership buttons, stream, members and, for its
 // moderators, the requests and invitations.
 func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 	ctx, u := r.Context(), *viewer(r)
-	g, err := ui.Groups.Get(ctx, u, r.PathValue("handle"))
+	g, err := ui.Groups.Get(ctx, u, groupHandle(r))
 	if err != nil {
 		return err
 	}
 	d := groupData{Group: g, Kinds: groupKinds, Roles: []ruche.GroupRole{ruche.GroupOwner, ruche.GroupModerator, ruche.GroupMember}}
 	d.CanRead = g.IsMember() || u.Role == ruche.RoleAdmin
 	d.SharedList = strings.Join(g.SharedWith, ", ")
-	if d.CanShare = ui.Groups.MayShare(u, g); d.CanShare {
+	local := g.Domain == ""
+	d.Manages = local && (g.Moderated() || u.Role == ruche.RoleAdmin)
+	if d.CanShare = local && ui.Groups.MayShare(u, g); d.CanShare {
 		if d.ShareWith, err = ui.Groups.ShareCandidates(ctx, &u, g.Handle); err != nil {
 			return err
 		}
@@ -100,14 +161,15 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	// A partner's group is named by its whole acct here, in addresses as in calls.
 	if g.IsMember() {
-		d.Compose = newCompose("/groups/" + url.PathEscape(g.Handle))
-		d.Compose.Group = g.Handle
+		d.Compose = newCompose("/groups/" + url.PathEscape(g.Acct()))
+		d.Compose.Group = g.Acct()
 	}
-	if d.Members, err = ui.Groups.Members(ctx, u, g.Handle, ruche.StateMember); err != nil && ruche.ErrorCode(err) != ruche.CodeForbidden {
+	if d.Members, err = ui.Groups.Members(ctx, u, g.Acct(), ruche.StateMember); err != nil && ruche.ErrorCode(err) != ruche.CodeForbidden {
 		return err
 	}
-	if g.Moderated() || u.Role == ruche.RoleAdmin {
+	if d.Manages {
 		if d.Requests, err = ui.Groups.Members(ctx, u, g.Handle, ruche.StateRequested); err != nil {
 			return err
 		}
@@ -127,10 +189,14 @@ func groupBack(w http.ResponseWriter, r *http.Request, handle, done string) erro
 
 // JoinGroup joins, asks to join, or accepts an invitation.
 func (ui *UI) JoinGroup(w http.ResponseWriter, r *http.Request) error {
-	h := r.PathValue("handle")
+	h := groupHandle(r)
 	state, err := ui.Groups.Join(r.Context(), *viewer(r), h)
 	if err != nil {
 		return err
+	}
+	if state == ruche.StateRequested && strings.Contains(strings.TrimPrefix(h, "@"), "@") {
+		// A partner's group: its home instance answers, not moderators here.
+		return groupBack(w, r, h, "group_remote_requested")
 	}
 	if state == ruche.StateRequested {
 		return groupBack(w, r, h, "group_requested")
@@ -140,7 +206,7 @@ func (ui *UI) JoinGroup(w http.ResponseWriter, r *http.Request) error {
 
 // LeaveGroup leaves (or withdraws a request, or declines an invitation).
 func (ui *UI) LeaveGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := ui.Groups.Leave(r.Context(), *viewer(r), r.PathValue("handle")); err != nil {
+	if err := ui.Groups.Leave(r.Context(), *viewer(r), groupHandle(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/groups?done=group_left", http.StatusSeeOther)
@@ -149,7 +215,7 @@ func (ui *UI) LeaveGroup(w http.ResponseWriter, r *http.Request) error {
 
 // InviteToGroup invites a person by username.
 func (ui *UI) InviteToGroup(w http.ResponseWriter, r *http.Request) error {
-	h := r.PathValue("handle")
+	h := groupHandle(r)
 	if err := ui.Groups.Invite(r.Context(), *viewer(r), h, r.PostFormValue("username")); err != nil {
 		return err
 	}
@@ -158,7 +224,7 @@ func (ui *UI) InviteToGroup(w http.ResponseWriter, r *http.Request) error {
 
 // EditGroup saves the group's name, description and kind.
 func (ui *UI) EditGroup(w http.ResponseWriter, r *http.Request) error {
-	h := r.PathValue("handle")
+	h := groupHandle(r)
 	f := ruche.GroupFields{Name: r.PostFormValue("name"), Description: r.PostFormValue("description"), Kind: ruche.GroupKind(r.PostFormValue("kind"))}
 	if err := ui.Groups.Update(r.Context(), *viewer(r), h, f); err != nil {
 		return err
@@ -169,7 +235,7 @@ func (ui *UI) EditGroup(w http.ResponseWriter, r *http.Request) error {
 // GroupMember applies a moderator's decision about one person: approve, reject,
 // remove, or a role.
 func (ui *UI) GroupMember(w http.ResponseWriter, r *http.Request) error {
-	ctx, u, h, who := r.Context(), *viewer(r), r.PathValue("handle"), r.PathValue("username")
+	ctx, u, h, who := r.Context(), *viewer(r), groupHandle(r), pathSegment(r, "username")
 	var err error
 	if a := r.PathValue("action"); a == "role" {
 		err = ui.Groups.SetRole(ctx, u, h, who, ruche.GroupRole(r.PostFormValue("role")))
@@ -184,7 +250,7 @@ func (ui *UI) GroupMember(w http.ResponseWriter, r *http.Request) error {
 
 // NotifyGroup turns notifications of every new post in the group on or off.
 func (ui *UI) NotifyGroup(w http.ResponseWriter, r *http.Request) error {
-	h := r.PathValue("handle")
+	h := groupHandle(r)
 	if err := ui.Groups.SetNotify(r.Context(), *viewer(r), h, r.PostFormValue("on") == "1"); err != nil {
 		return err
 	}
@@ -193,7 +259,7 @@ func (ui *UI) NotifyGroup(w http.ResponseWriter, r *http.Request) error {
 
 // ShareGroup shares the group with the partner instance in the form.
 func (ui *UI) ShareGroup(w http.ResponseWriter, r *http.Request) error {
-	h, u := r.PathValue("handle"), *viewer(r)
+	h, u := groupHandle(r), *viewer(r)
 	if err := ui.Groups.Share(r.Context(), &u, h, r.PostFormValue("partner")); err != nil {
 		return err
 	}
@@ -202,7 +268,7 @@ func (ui *UI) ShareGroup(w http.ResponseWriter, r *http.Request) error {
 
 // UnshareGroup stops sharing the group with the partner instance in the form.
 func (ui *UI) UnshareGroup(w http.ResponseWriter, r *http.Request) error {
-	h, u := r.PathValue("handle"), *viewer(r)
+	h, u := groupHandle(r), *viewer(r)
 	if err := ui.Groups.Unshare(r.Context(), &u, h, r.PostFormValue("partner")); err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func (ui *UI) Profile(w http.ResponseWriter, r *http.Request) error {
 	if ruche.ErrorCode(err) == ruche.CodeNotFound {
 		// @handle may name a group: its page is under /groups (if one may know of it).
 		if g, gerr := ui.Groups.Get(r.Context(), *viewer(r), r.PathValue("username")); gerr == nil {
-			http.Redirect(w, r, "/groups/"+url.PathEscape(g.Handle), http.StatusFound)
+			http.Redirect(w, r, "/groups/"+url.PathEscape(g.Acct()), http.StatusFound)
 			return nil
 		}
 	}

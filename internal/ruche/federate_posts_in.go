@@ -1,0 +1,193 @@
+package ruche
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/ruche-hive/ruche/activitypub"
+	"github.com/ruche-hive/ruche/internal/richtext"
+)
+
+// Group posts arriving from partners. At the group's home, a member's Create, Update
+// or Delete of a Note addressed to the group is accepted from that member only, and
+// only while they are a member; anything addressed to the public, or to anyone but the
+// group, is refused. At a member's instance, the group's Announce of such an activity
+// is accepted on the group's word: its audience must be that group, whose instance is
+// a partner. Either way the post is stored like any group post, sanitized with the one
+// policy, and the visibility rule shows it to the group's members here only.
+
+// memberActivity applies a member's Create, Update or Delete of a post in a local
+// shared group.
+func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a *activitypub.Object) error {
+	switch a.Type {
+	case activitypub.TypeCreate, activitypub.TypeUpdate:
+		n := a.Object.Object
+		if n == nil || n.Type != activitypub.TypeNote {
+			return nil
+		}
+		groupID, ok := f.localGroupOf(n)
+		if !ok || !attributedTo(n, in.Actor) || addressedBeyond(n, f.GroupIRI(groupID)) {
+			return nil
+		}
+		if _, err := f.Shares.FederatedGroup(ctx, groupID, in.Host); err != nil {
+			return nil
+		}
+		m, err := f.Store.RemoteMemberByActor(ctx, groupID, in.Actor)
+		if err != nil || m.State != StateMember {
+			return nil // not a member: refused
+		}
+		return f.storeNote(ctx, a.Type, n, groupID, m.AccountID)
+	case activitypub.TypeDelete:
+		return f.deleteNote(ctx, a.Object.IRI, in.Actor)
+	}
+	return nil
+}
+
+// groupAnnounce applies a partner's group's Announce of a post activity.
+func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, announce *activitypub.Object) error {
+	groupID, err := f.Store.GroupByActor(ctx, in.Actor)
+	if errors.Is(err, ErrNotFound) {
+		return nil // a group we do not hold
+	}
+	if err != nil {
+		return err
+	}
+	inner := announce.Object.Object
+	if inner == nil {
+		return nil
+	}
+	authorIRI := inner.Actor.IRI
+	if authorIRI == "" || f.isLocalIRI(authorIRI) {
+		return nil // our own member's post, back from the group: we have it
+	}
+	if inner.Type == activitypub.TypeDelete {
+		return f.deleteNote(ctx, inner.Object.IRI, authorIRI)
+	}
+	n := inner.Object.Object
+	if n == nil || n.Type != activitypub.TypeNote || !slices.Contains(n.Audience, in.Actor) ||
+		!attributedTo(n, authorIRI) || addressedBeyond(n, in.Actor) {
+		return nil
+	}
+	host, err := activitypub.KeyHost(authorIRI)
+	if err != nil {
+		return nil
+	}
+	username, name := "user", ""
+	if doc := inner.Actor.Object; doc != nil && doc.ID == authorIRI {
+		username, name = remoteNames(RemoteActor{IRI: authorIRI}, doc)
+	} else {
+		username, name = remoteNames(RemoteActor{IRI: authorIRI}, nil)
+	}
+	authorID, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: authorIRI, Host: host}, username, name)
+	if err != nil {
+		return err
+	}
+	return f.storeNote(ctx, inner.Type, n, groupID, authorID)
+}
+
+// storeNote creates or edits the post a Note is, in groupID, by authorID.
+func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.Object, groupID, authorID int64) error {
+	html := richtext.Sanitize(n.Content)
+	spoiler := n.Summary
+	if len([]rune(spoiler)) > MaxSpoilerChars {
+		spoiler = string([]rune(spoiler)[:MaxSpoilerChars])
+	}
+	source := richtext.PlainText(html)
+	if len([]rune(source)) > MaxPostChars {
+		source = string([]rune(source)[:MaxPostChars])
+	}
+	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID}
+	if postID, author, err := f.Store.PostByAPID(ctx, n.ID); err == nil {
+		if author != authorID || typ != activitypub.TypeUpdate {
+			return nil // someone else's post, or a second copy
+		}
+		return f.Store.EditPost(ctx, postID, d)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if typ != activitypub.TypeCreate {
+		return nil
+	}
+	if parent := n.InReplyTo.IRI; parent != "" {
+		if id, account, ok := f.localPost(ctx, parent); ok {
+			d.InReplyToID, d.InReplyToAccountID = id, account
+		}
+	}
+	_, err := f.Store.CreatePost(ctx, d)
+	if errors.Is(err, ErrConflict) {
+		return nil // stored meanwhile
+	}
+	return err
+}
+
+// deleteNote deletes the post with that id if authorIRI wrote it.
+func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string) error {
+	postID, author, err := f.Store.PostByAPID(ctx, noteID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if id, err := f.Store.AccountByAPID(ctx, authorIRI); err != nil || id != author {
+		return nil
+	}
+	if err := f.Store.DeletePost(ctx, postID); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// localPost finds the post an id names: one written here (/ap/posts/<id>) or one that
+// came from a partner.
+func (f *Federation) localPost(ctx context.Context, iri string) (postID, authorID int64, ok bool) {
+	if rest, found := strings.CutPrefix(iri, f.BaseURL+"/ap/posts/"); found {
+		p, err := f.Store.FederatedPost(ctx, parseID(rest))
+		return p.ID, p.Author.ID, err == nil
+	}
+	postID, authorID, err := f.Store.PostByAPID(ctx, iri)
+	return postID, authorID, err == nil
+}
+
+// localGroupOf is the local group a Note is for: its audience, else its single
+// addressee.
+func (f *Federation) localGroupOf(n *activitypub.Object) (int64, bool) {
+	for _, iri := range append(slices.Clone(n.Audience), n.To...) {
+		if obj, ok := f.parseLocal(iri); ok && obj.kind == "group" {
+			return obj.id, true
+		}
+	}
+	return 0, false
+}
+
+// attributedTo reports whether the Note's author is actor, and only actor.
+func attributedTo(n *activitypub.Object, actor string) bool {
+	return len(n.AttributedTo) == 1 && activitypub.SameActor(n.AttributedTo[0].IRI, actor)
+}
+
+// addressedBeyond reports whether a Note is addressed to anyone but its group (or the
+// group's members collection): to the public, or to people it would reach outside.
+func addressedBeyond(n *activitypub.Object, group string) bool {
+	if activitypub.IsPublic(n) {
+		return true
+	}
+	for _, r := range activitypub.Recipients(n) {
+		if r != group && r != group+"/members" {
+			return true
+		}
+	}
+	return false
+}
+
+func parseID(s string) int64 {
+	var id int64
+	for _, c := range s {
+		if c < '0' || c > '9' || id > 1<<58 {
+			return 0
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
