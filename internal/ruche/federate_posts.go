@@ -9,7 +9,8 @@ import (
 	"github.com/ruche-hive/ruche/activitypub"
 )
 
-// Posts of shared groups on the wire (FEP-1b12). A post in a local shared group goes
+// Posts of shared groups on the wire (FEP-1b12). Likes given here to posts of a
+// partner's group go to that group's home as Like (Undo Like). A post in a local shared group goes
 // to every partner with members in it as the group's Announce of the author's Create
 // (Update, Delete), with the Note and its author embedded, so that an instance that is
 // not the author's partner can still show it on the group's word. A post written here
@@ -55,6 +56,8 @@ func (f *Federation) DrainOutbox(ctx context.Context) (int, error) {
 func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbound, error) {
 	groupAPID, domain, err := f.Store.RemoteGroup(ctx, it.GroupID)
 	switch {
+	case errors.Is(err, ErrNotFound) && (it.Kind == "like" || it.Kind == "unlike"):
+		return nil, nil // likes of our own groups' posts stay here
 	case errors.Is(err, ErrNotFound): // a local group: the group relays to its partners
 		domains, err := f.Store.GroupMemberDomains(ctx, it.GroupID)
 		if err != nil || len(domains) == 0 {
@@ -151,6 +154,16 @@ func (f *Federation) authorActivity(ctx context.Context, it OutboxItem, groupIRI
 		return nil, err
 	}
 	noteID := f.noteIRI(it)
+	switch it.Kind {
+	case "like", "unlike":
+		like := &activitypub.Object{ID: authorIRI + "/likes/" + strconv.FormatInt(it.PostID, 10), Type: activitypub.TypeLike,
+			Actor: activitypub.IRI(authorIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
+		if it.Kind == "like" {
+			return like, nil
+		}
+		return &activitypub.Object{ID: like.ID + "/undo/" + strconv.FormatInt(it.ID, 10), Type: activitypub.TypeUndo,
+			Actor: activitypub.IRI(authorIRI), Object: activitypub.Embed(like), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
+	}
 	if it.Kind == "delete" {
 		return &activitypub.Object{ID: noteID + "#delete", Type: activitypub.TypeDelete, Actor: activitypub.IRI(authorIRI),
 			Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
@@ -210,7 +223,7 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 	var want *activitypub.Object
 	var to []Destination
 	switch {
-	case errors.Is(err, ErrNotFound) && d.Actor == GroupActor(it.GroupID):
+	case errors.Is(err, ErrNotFound) && d.Actor == GroupActor(it.GroupID) && it.Kind != "like" && it.Kind != "unlike":
 		domains, err := f.Store.GroupMemberDomains(ctx, it.GroupID)
 		if err != nil {
 			return Outbound{}, err

@@ -45,6 +45,27 @@ func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a 
 	return nil
 }
 
+// memberLike applies a member's Like (or its Undo) of a post in a local shared group:
+// it counts, and its author hears of it, as any like.
+func (f *Federation) memberLike(ctx context.Context, in IncomingActivity, like *activitypub.Object, liked bool) error {
+	postID, _, ok := f.localPost(ctx, like.Object.IRI)
+	if !ok {
+		return nil
+	}
+	p, err := f.Store.FederatedPost(ctx, postID)
+	if err != nil || p.GroupAPID != "" {
+		return nil // not a post of one of our groups
+	}
+	if _, err := f.Shares.FederatedGroup(ctx, p.GroupID, in.Host); err != nil {
+		return nil
+	}
+	m, err := f.Store.RemoteMemberByActor(ctx, p.GroupID, in.Actor)
+	if err != nil || m.State != StateMember {
+		return nil
+	}
+	return f.Store.SetLiked(ctx, m.AccountID, postID, liked)
+}
+
 // groupAnnounce applies a partner's group's Announce of a post activity.
 func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, announce *activitypub.Object) error {
 	groupID, err := f.Store.GroupByActor(ctx, in.Actor)

@@ -213,6 +213,7 @@ type FederationStore interface {
 	// CreatePost, EditPost and DeletePost are the posts store's: a post from a partner
 	// is stored as any other.
 	CreatePost(ctx context.Context, d PostDraft) (int64, error)
+	SetLiked(ctx context.Context, accountID, postID int64, liked bool) error
 	EditPost(ctx context.Context, id int64, d PostDraft) error
 	DeletePost(ctx context.Context, id int64) error
 

@@ -399,9 +399,20 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 		if err := f.groupAnnounce(ctx, in, o); err != nil {
 			return err
 		}
+	case activitypub.TypeLike:
+		if err := f.memberLike(ctx, in, o, true); err != nil {
+			return err
+		}
 	case activitypub.TypeUndo:
-		if u := o.Object.Object; u != nil && u.Type == activitypub.TypeFollow && activitypub.SameActor(u.Actor.IRI, in.Actor) {
+		u := o.Object.Object
+		switch {
+		case u == nil || !activitypub.SameActor(u.Actor.IRI, in.Actor):
+		case u.Type == activitypub.TypeFollow:
 			if err := f.unfollowGroup(ctx, in, u); err != nil {
+				return err
+			}
+		case u.Type == activitypub.TypeLike:
+			if err := f.memberLike(ctx, in, u, false); err != nil {
 				return err
 			}
 		}
