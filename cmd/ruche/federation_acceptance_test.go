@@ -132,6 +132,11 @@ func TestFederationSharedGroupsScenario(t *testing.T) {
 		return err == nil && p.Likes == 1 && p.Replies == 1
 	})
 
+	// hub may fetch design's posts while it has members there; nothing else.
+	if body, err := hub.m.fed.Fetch(ctx, acme.m.fed.PostIRI(welcome.ID)); err != nil || !strings.Contains(string(body), "Welcome to design") {
+		t.Errorf("hub's fetch of ana's post: %v %s", err, body)
+	}
+
 	// 2. globex shares mobile with hub; zoe joins it (open). Nothing crosses between
 	// acme and globex.
 	if _, err := globex.groups.Create(ctx, gus, "mobile", ruche.GroupFields{Name: "Mobile", Kind: ruche.GroupOpen}); err != nil {
@@ -166,8 +171,12 @@ func TestFederationSharedGroupsScenario(t *testing.T) {
 		{GroupHandle: "ops", Source: "Unshared group SECRET-O"},
 	}
 	for _, n := range secrets {
-		if _, err := acme.posts.Create(ctx, ana, n); err != nil {
+		p, err := acme.posts.Create(ctx, ana, n)
+		if err != nil {
 			t.Fatalf("%s: %v", n.Source, err)
+		}
+		if _, err := hub.m.fed.Fetch(ctx, acme.m.fed.PostIRI(p.ID)); statusOf(err) != 404 {
+			t.Errorf("hub's fetch of %q: %v, want 404", n.Source, err)
 		}
 	}
 	_ = bob
@@ -206,8 +215,10 @@ func TestFederationSharedGroupsScenario(t *testing.T) {
 	if _, err := hub.posts.Create(ctx, zoe, ruche.NewPost{GroupHandle: designAtHub, Source: "After removal SECRET-Z"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hub.m.fed.Fetch(ctx, acme.m.fed.GroupIRI(design.ID)+"/members"); statusOf(err) != 404 {
-		t.Errorf("hub's fetch of design's members after the removal: %v, want 404", err)
+	for _, iri := range []string{acme.m.fed.GroupIRI(design.ID) + "/members", acme.m.fed.PostIRI(welcome.ID)} {
+		if _, err := hub.m.fed.Fetch(ctx, iri); statusOf(err) != 404 {
+			t.Errorf("hub's fetch of %s after the removal: %v, want 404", iri, err)
+		}
 	}
 	if _, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", Source: "After zoe left SECRET-A"}); err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ func (a *API) Routes() []Route {
 		{"POST", "/ap/groups/{id}/inbox", a.inboxOf(a.Fed.GroupIRI), ""},
 		{"GET", "/ap/users/{id}", a.byID(a.Fed.UserDocument), ""},
 		{"POST", "/ap/users/{id}/inbox", a.inboxOf(a.Fed.UserIRI), ""},
+		{"GET", "/ap/posts/{id}", a.byID(a.Fed.PostDocument), ""},
 	}
 }
 

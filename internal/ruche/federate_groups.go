@@ -18,6 +18,7 @@ import (
 const (
 	groupPath = "/ap/groups/"
 	userPath  = "/ap/users/"
+	postPath  = "/ap/posts/"
 )
 
 // GroupIRI is the actor id of a local group.
@@ -55,7 +56,7 @@ func (f *Federation) parseLocal(iri string) (localObject, bool) {
 	if !ok {
 		return localObject{}, false
 	}
-	for _, p := range []struct{ prefix, kind string }{{groupPath, "group"}, {userPath, "user"}} {
+	for _, p := range []struct{ prefix, kind string }{{groupPath, "group"}, {userPath, "user"}, {postPath, "post"}} {
 		tail, ok := strings.CutPrefix(rest, p.prefix)
 		if !ok {
 			continue

@@ -24,6 +24,19 @@ func (f *Federation) PostIRI(id int64) string {
 	return f.BaseURL + "/ap/posts/" + strconv.FormatInt(id, 10)
 }
 
+// PostDocument is a post of a local shared group as a Note, for a partner the gate
+// lets read it.
+func (f *Federation) PostDocument(ctx context.Context, peer Peer, id int64) (*activitypub.Object, error) {
+	if err := f.Reveal(ctx, peer, f.PostIRI(id)); err != nil {
+		return nil, err
+	}
+	p, err := f.Store.FederatedPost(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return f.note(p, f.GroupIRI(p.GroupID), f.UserIRI(p.Author.ID)), nil
+}
+
 // outboxBatch is how many outbox rows a drain takes at once.
 const outboxBatch = 200
 

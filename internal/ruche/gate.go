@@ -170,8 +170,10 @@ func (f *Federation) instanceUpdate(a *activitypub.Object) ([]byte, error) {
 //   - the instance actor and its outbox: any active partner;
 //   - a group's actor document: the partners the group is shared with (not secret);
 //   - a group's members collection: those of them that have members in it;
-//   - a member's actor document: the partners one of the member's shared groups is
-//     shared with.
+//   - a member's actor document: the partners that have members in a shared group with
+//     the member (or host a group the member asks to join), never a suspended member;
+//   - a post written here in a shared group, as a Note: the partners it is shared with
+//     that have members in it.
 func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 	if !peer.Partner.Active() {
 		return ErrNotFound
@@ -192,6 +194,21 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 			return err
 		}
 		n, err := f.Store.CountGroupMembersFrom(ctx, obj.id, domain)
+		if err != nil || n == 0 {
+			return cmpErr(err, ErrNotFound)
+		}
+		return nil
+	case "post":
+		// A post written here in a local group shared with the partner, which has
+		// members in it.
+		p, err := f.Store.FederatedPost(ctx, obj.id)
+		if err != nil || p.GroupAPID != "" || p.APID != "" {
+			return cmpErr(err, ErrNotFound)
+		}
+		if _, err := f.Shares.FederatedGroup(ctx, p.GroupID, domain); err != nil {
+			return err
+		}
+		n, err := f.Store.CountGroupMembersFrom(ctx, p.GroupID, domain)
 		if err != nil || n == 0 {
 			return cmpErr(err, ErrNotFound)
 		}
