@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -107,10 +110,20 @@ func TestFederationSharedGroupsScenario(t *testing.T) {
 	eventually(t, 30*time.Second, "zoe never read ana's post", func() bool {
 		return strings.Contains(hub.stream(zoe, hubDesignID), "ana@"+acmeHost+": Welcome to design")
 	})
-	// zoe posts, replies to ana and likes her post, from hub.
+	// zoe posts, replies to ana and likes her post, from hub; ana, following her home
+	// stream live in an app, sees the post arrive.
+	anaApp := withToken(t, acme.m, acme.base, ana, "read")
+	ws, _, err := websocket.Dial(ctx, "ws://"+acmeHost+"/api/v1/streaming?stream=user", &websocket.DialOptions{
+		HTTPClient: loopback, HTTPHeader: http.Header{"Authorization": {"Bearer " + anaApp.token}, "Origin": {"https://elk.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	time.Sleep(100 * time.Millisecond) // the stream has read where it starts
 	if _, err := hub.posts.Create(ctx, zoe, ruche.NewPost{GroupHandle: designAtHub, Source: "Mockups are ready"}); err != nil {
 		t.Fatal(err)
 	}
+	smUntil(t, ws, update("user", "Mockups are ready"), nil)
 	var copyAtHub int64
 	for _, p := range mustTimeline(t, hub, zoe, hubDesignID) {
 		if strings.Contains(p.Source, "Welcome to design") {
@@ -131,6 +144,10 @@ func TestFederationSharedGroupsScenario(t *testing.T) {
 		p, err := acme.posts.Post(ctx, ana, welcome.ID)
 		return err == nil && p.Likes == 1 && p.Replies == 1
 	})
+	// ana is told of the reply and of the like, as of any.
+	if n := count(t, acme.m, `SELECT count(*) FROM notifications WHERE account_id = $1 AND kind IN ('reply', 'like')`, ana.ID); n != 2 {
+		t.Errorf("ana has %d reply and like notifications, want 2", n)
+	}
 
 	// hub may fetch design's posts while it has members there; nothing else.
 	if body, err := hub.m.fed.Fetch(ctx, acme.m.fed.PostIRI(welcome.ID)); err != nil || !strings.Contains(string(body), "Welcome to design") {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -446,13 +447,39 @@ func (s *Store) GroupMemberIRIs(ctx context.Context, groupID int64) (local []int
 
 // UpsertRemoteAccount stores the account of a partner's actor (by actor id), refreshing
 // its name, and returns its id.
-func (s *Store) UpsertRemoteAccount(ctx context.Context, a ruche.RemoteActor, username, displayName string) (int64, error) {
+// A name taken on that domain by another actor (a rename there, or a name another
+// partner's group made up) gets a suffix rather than failing. With rename false, an
+// existing account keeps its name (only the author's own instance is believed about it).
+func (s *Store) UpsertRemoteAccount(ctx context.Context, a ruche.RemoteActor, username, displayName string, rename bool) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO accounts (username, domain, ap_id, display_name) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET display_name = excluded.display_name
-		RETURNING id`, username, a.Host, a.IRI, displayName).Scan(&id)
-	return id, interpret(err)
+	err := s.pool.QueryRow(ctx, `SELECT id FROM accounts WHERE ap_id = $1 AND kind = 'person'`, a.IRI).Scan(&id)
+	switch {
+	case err == nil:
+		if rename {
+			_, err = s.pool.Exec(ctx, `UPDATE accounts SET display_name = $2 WHERE id = $1`, id, displayName)
+		}
+		return id, err
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, err
+	}
+	for i := range 3 {
+		name := username
+		if i > 0 {
+			name = fmt.Sprintf("%s_%d", username, next())
+		}
+		err = s.pool.QueryRow(ctx, `INSERT INTO accounts (username, domain, ap_id, display_name) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (ap_id) WHERE ap_id IS NOT NULL DO UPDATE SET ap_id = excluded.ap_id
+			RETURNING id`, name, a.Host, a.IRI, displayName).Scan(&id)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.ConstraintName != "accounts_username_domain" {
+			return id, interpret(err)
+		}
+	}
+	return 0, interpret(err)
 }
+
+// next is a small random number for name suffixes.
+func next() int { return int(time.Now().UnixNano()/1000) % 100000 }
 
 const remoteMemberSelect = `SELECT m.group_id, a.id, a.ap_id, a.domain, coalesce(m.follow_id, ''), m.state
 	FROM group_members m JOIN accounts a ON a.id = m.account_id AND a.ap_id IS NOT NULL `
@@ -521,11 +548,17 @@ func (s *Store) LocalMembership(ctx context.Context, groupID, accountID int64) (
 	return st, follow, interpret(err)
 }
 
-// DeleteRemoteGroup deletes a partner's group and everything of it here (its posts and
-// memberships go with it).
+// DeleteRemoteGroup deletes a partner's group and everything of it here: its posts and
+// memberships go with it, and the activities it relayed.
 func (s *Store) DeleteRemoteGroup(ctx context.Context, groupID int64) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL AND kind = 'group'`, groupID)
-	return err
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var apID string
+		if err := tx.QueryRow(ctx, `DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL AND kind = 'group' RETURNING ap_id`, groupID).Scan(&apID); err != nil {
+			return interpret(err)
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM incoming_activities WHERE actor = $1`, apID)
+		return err
+	})
 }
 
 // FederationOutbox returns the oldest changes to group posts partners must hear of.
@@ -559,10 +592,38 @@ func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost,
 	return p, interpret(err)
 }
 
-// PostByAPID returns the id and author of the post with that ActivityPub id.
-func (s *Store) PostByAPID(ctx context.Context, apID string) (postID, authorID int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT id, account_id FROM posts WHERE ap_id = $1`, apID).Scan(&postID, &authorID)
-	return postID, authorID, interpret(err)
+// PostByAPID returns the id, author and group of the post with that ActivityPub id.
+func (s *Store) PostByAPID(ctx context.Context, apID string) (postID, authorID, groupID int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT id, account_id, coalesce(group_id, 0) FROM posts WHERE ap_id = $1`, apID).Scan(&postID, &authorID, &groupID)
+	return postID, authorID, groupID, interpret(err)
+}
+
+// Tombstone records that the partner's post apID was deleted here.
+func (s *Store) Tombstone(ctx context.Context, apID string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO ap_tombstones (ap_id) VALUES ($1) ON CONFLICT DO NOTHING`, apID)
+	return err
+}
+
+// Tombstoned reports whether the partner's post apID was deleted here.
+func (s *Store) Tombstoned(ctx context.Context, apID string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ap_tombstones WHERE ap_id = $1)`, apID).Scan(&ok)
+	return ok, err
+}
+
+// ShareCreatedAt returns when groupID was shared with domain.
+func (s *Store) ShareCreatedAt(ctx context.Context, groupID int64, domain string) (time.Time, error) {
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `SELECT created_at FROM group_shares WHERE group_id = $1 AND domain = $2`, groupID, domain).Scan(&at)
+	return at, interpret(err)
+}
+
+// HasLocalMembers reports whether anyone of this instance is a member of groupID.
+func (s *Store) HasLocalMembers(ctx context.Context, groupID int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = $1 AND m.state = 'member' AND a.domain IS NULL)`, groupID).Scan(&ok)
+	return ok, err
 }
 
 // AccountByAPID returns the id of the account with that actor id.

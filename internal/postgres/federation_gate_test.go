@@ -145,7 +145,7 @@ func TestGateClearsGroupAnswers(t *testing.T) {
 		if err := s.PutRemoteActor(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		id, err := s.UpsertRemoteAccount(ctx, a, name, name)
+		id, err := s.UpsertRemoteAccount(ctx, a, name, name, true)
 		if err != nil {
 			t.Fatal(err)
 		}

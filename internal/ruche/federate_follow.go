@@ -39,7 +39,7 @@ func (f *Federation) followGroup(ctx context.Context, in IncomingActivity, follo
 	}
 	doc, _ := activitypub.Decode(actor.Document)
 	username, name := remoteNames(actor, doc)
-	accountID, err := f.Store.UpsertRemoteAccount(ctx, actor, username, name)
+	accountID, err := f.Store.UpsertRemoteAccount(ctx, actor, username, name, true)
 	if err != nil {
 		return err
 	}

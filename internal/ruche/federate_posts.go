@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/ruche-hive/ruche/activitypub"
 )
@@ -82,8 +83,19 @@ func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbo
 		}
 		var to []string
 		for _, d := range domains {
-			// The author's own instance has the post already.
+			// The author's own instance has the post already; a suspended partner gets
+			// nothing (and must not hold up the others); and an edit or delete goes only
+			// where the post itself could have gone.
 			if p, err := f.authorDomain(ctx, it.AuthorID); err == nil && p == d {
+				continue
+			}
+			if f.checkPartner(ctx, d) != nil {
+				continue
+			}
+			if ok, err := f.sharedBefore(ctx, it, d); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
 				continue
 			}
 			to = append(to, d)
@@ -109,6 +121,20 @@ func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbo
 		return nil, err
 	}
 	return []Outbound{o}, nil
+}
+
+// sharedBefore reports whether the row's post was written after its group was shared
+// with domain: a post from before the sharing never leaves, not even edited.
+func (f *Federation) sharedBefore(ctx context.Context, it OutboxItem, domain string) (bool, error) {
+	at, err := f.Store.ShareCreatedAt(ctx, it.GroupID, domain)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	written := time.UnixMilli(it.PostID >> 16) // ids carry their time (next_id)
+	return !written.Before(at), nil
 }
 
 func (f *Federation) authorDomain(ctx context.Context, accountID int64) (string, error) {
@@ -245,6 +271,9 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 			dom = NormalizeDomain(dom)
 			if !slices.Contains(domains, dom) || f.checkPartner(ctx, dom) != nil {
 				return Outbound{}, ErrNotFederated
+			}
+			if ok, err := f.sharedBefore(ctx, it, dom); err != nil || !ok {
+				return Outbound{}, cmpErr(err, ErrNotFederated)
 			}
 			if _, err := f.Shares.FederatedGroup(ctx, it.GroupID, dom); err != nil {
 				return Outbound{}, ErrNotFederated

@@ -28,7 +28,7 @@ func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a 
 			return nil
 		}
 		groupID, ok := f.localGroupOf(n)
-		if !ok || !attributedTo(n, in.Actor) || addressedBeyond(n, f.GroupIRI(groupID)) {
+		if !ok || !attributedTo(n, in.Actor) || addressedBeyond(n, f.GroupIRI(groupID)) || !idOn(n.ID, in.Host) {
 			return nil
 		}
 		if _, err := f.Shares.FederatedGroup(ctx, groupID, in.Host); err != nil {
@@ -40,15 +40,25 @@ func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a 
 		}
 		return f.storeNote(ctx, a.Type, n, groupID, m.AccountID)
 	case activitypub.TypeDelete:
-		return f.deleteNote(ctx, a.Object.IRI, in.Actor)
+		// Authors delete their own posts, member or not any more.
+		if !idOn(a.Object.IRI, in.Host) {
+			return nil
+		}
+		return f.deleteNote(ctx, a.Object.IRI, in.Actor, 0)
 	}
 	return nil
+}
+
+// idOn reports whether iri is on host: a partner speaks only for its own posts.
+func idOn(iri, host string) bool {
+	h, err := activitypub.KeyHost(iri)
+	return err == nil && h == host
 }
 
 // memberLike applies a member's Like (or its Undo) of a post in a local shared group:
 // it counts, and its author hears of it, as any like.
 func (f *Federation) memberLike(ctx context.Context, in IncomingActivity, like *activitypub.Object, liked bool) error {
-	postID, _, ok := f.localPost(ctx, like.Object.IRI)
+	postID, _, _, ok := f.localPost(ctx, like.Object.IRI)
 	if !ok {
 		return nil
 	}
@@ -75,33 +85,36 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 	if err != nil {
 		return err
 	}
+	// Only groups someone here takes part in bring posts here.
+	if ok, err := f.Store.HasLocalMembers(ctx, groupID); err != nil || !ok {
+		return err
+	}
 	inner := announce.Object.Object
 	if inner == nil {
 		return nil
 	}
 	authorIRI := inner.Actor.IRI
-	if authorIRI == "" || f.isLocalIRI(authorIRI) {
+	host, err := activitypub.KeyHost(authorIRI)
+	if err != nil || host == f.Host() {
 		return nil // our own member's post, back from the group: we have it
 	}
 	if inner.Type == activitypub.TypeDelete {
-		return f.deleteNote(ctx, inner.Object.IRI, authorIRI)
+		if !idOn(inner.Object.IRI, host) {
+			return nil
+		}
+		return f.deleteNote(ctx, inner.Object.IRI, authorIRI, groupID)
 	}
 	n := inner.Object.Object
 	if n == nil || n.Type != activitypub.TypeNote || !slices.Contains(n.Audience, in.Actor) ||
-		!attributedTo(n, authorIRI) || addressedBeyond(n, in.Actor) {
+		!attributedTo(n, authorIRI) || addressedBeyond(n, in.Actor) || !idOn(n.ID, host) {
 		return nil
 	}
-	host, err := activitypub.KeyHost(authorIRI)
-	if err != nil {
-		return nil
-	}
-	username, name := "user", ""
+	username, name := remoteNames(RemoteActor{IRI: authorIRI}, nil)
 	if doc := inner.Actor.Object; doc != nil && doc.ID == authorIRI {
 		username, name = remoteNames(RemoteActor{IRI: authorIRI}, doc)
-	} else {
-		username, name = remoteNames(RemoteActor{IRI: authorIRI}, nil)
 	}
-	authorID, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: authorIRI, Host: host}, username, name)
+	// A group speaks for the names of its own instance's people only.
+	authorID, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: authorIRI, Host: host}, username, name, host == in.Host)
 	if err != nil {
 		return err
 	}
@@ -120,9 +133,9 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 		source = string([]rune(source)[:MaxPostChars])
 	}
 	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID}
-	if postID, author, err := f.Store.PostByAPID(ctx, n.ID); err == nil {
-		if author != authorID || typ != activitypub.TypeUpdate {
-			return nil // someone else's post, or a second copy
+	if postID, author, group, err := f.Store.PostByAPID(ctx, n.ID); err == nil {
+		if author != authorID || group != groupID || typ != activitypub.TypeUpdate {
+			return nil // someone else's post, another group's, or a second copy
 		}
 		return f.Store.EditPost(ctx, postID, d)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -131,9 +144,16 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	if typ != activitypub.TypeCreate {
 		return nil
 	}
+	if gone, err := f.Store.Tombstoned(ctx, n.ID); err != nil || gone {
+		return err // deleted before it arrived
+	}
 	if parent := n.InReplyTo.IRI; parent != "" {
-		if id, account, ok := f.localPost(ctx, parent); ok {
+		if id, account, group, ok := f.localPost(ctx, parent); ok && group == groupID {
 			d.InReplyToID, d.InReplyToAccountID = id, account
+			// A member here replied to is told, as for any reply.
+			if apID, err := f.Store.AccountAPID(ctx, account); err == nil && apID == "" && account != authorID {
+				d.MentionIDs = []int64{account}
+			}
 		}
 	}
 	_, err := f.Store.CreatePost(ctx, d)
@@ -143,16 +163,21 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	return err
 }
 
-// deleteNote deletes the post with that id if authorIRI wrote it.
-func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string) error {
-	postID, author, err := f.Store.PostByAPID(ctx, noteID)
+// deleteNote deletes the post with that id if authorIRI wrote it (in groupID, when
+// not 0), and remembers the id so that a late Create does not bring it back. The caller
+// has checked that the id is on the author's instance.
+func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string, groupID int64) error {
+	if err := f.Store.Tombstone(ctx, noteID); err != nil {
+		return err
+	}
+	postID, author, group, err := f.Store.PostByAPID(ctx, noteID)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if id, err := f.Store.AccountByAPID(ctx, authorIRI); err != nil || id != author {
+	if id, err := f.Store.AccountByAPID(ctx, authorIRI); err != nil || id != author || groupID != 0 && group != groupID {
 		return nil
 	}
 	if err := f.Store.DeletePost(ctx, postID); err != nil && !errors.Is(err, ErrNotFound) {
@@ -163,13 +188,13 @@ func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string) e
 
 // localPost finds the post an id names: one written here (/ap/posts/<id>) or one that
 // came from a partner.
-func (f *Federation) localPost(ctx context.Context, iri string) (postID, authorID int64, ok bool) {
+func (f *Federation) localPost(ctx context.Context, iri string) (postID, authorID, groupID int64, ok bool) {
 	if rest, found := strings.CutPrefix(iri, f.BaseURL+"/ap/posts/"); found {
 		p, err := f.Store.FederatedPost(ctx, parseID(rest))
-		return p.ID, p.Author.ID, err == nil
+		return p.ID, p.Author.ID, p.GroupID, err == nil
 	}
-	postID, authorID, err := f.Store.PostByAPID(ctx, iri)
-	return postID, authorID, err == nil
+	postID, authorID, groupID, err := f.Store.PostByAPID(ctx, iri)
+	return postID, authorID, groupID, err == nil
 }
 
 // localGroupOf is the local group a Note is for: its audience, else its single

@@ -168,7 +168,7 @@ type FederationStore interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// UpsertRemoteAccount stores (or refreshes the name of) the account of a partner's
 	// actor, and returns its id.
-	UpsertRemoteAccount(ctx context.Context, a RemoteActor, username, displayName string) (int64, error)
+	UpsertRemoteAccount(ctx context.Context, a RemoteActor, username, displayName string, rename bool) (int64, error)
 	// RemoteMember returns a remote account's standing in a group, with what answering
 	// its Follow needs; ErrNotFound for a local account or no standing.
 	RemoteMember(ctx context.Context, groupID, accountID int64) (RemoteMember, error)
@@ -206,8 +206,15 @@ type FederationStore interface {
 	AccountAPID(ctx context.Context, accountID int64) (string, error)
 	// FederatedPost returns a group post with what its Note needs, whatever its group.
 	FederatedPost(ctx context.Context, postID int64) (FedPost, error)
-	// PostByAPID returns the id and author of the post with that ActivityPub id.
-	PostByAPID(ctx context.Context, apID string) (postID, authorID int64, err error)
+	// PostByAPID returns the id, author and group of the post with that ActivityPub id.
+	PostByAPID(ctx context.Context, apID string) (postID, authorID, groupID int64, err error)
+	// Tombstone and Tombstoned record and tell that a partner's post was deleted here.
+	Tombstone(ctx context.Context, apID string) error
+	Tombstoned(ctx context.Context, apID string) (bool, error)
+	// ShareCreatedAt returns when a group was shared with a partner.
+	ShareCreatedAt(ctx context.Context, groupID int64, domain string) (time.Time, error)
+	// HasLocalMembers reports whether anyone here is a member of a group.
+	HasLocalMembers(ctx context.Context, groupID int64) (bool, error)
 	// AccountByAPID returns the id of the account with that actor id.
 	AccountByAPID(ctx context.Context, apID string) (int64, error)
 	// CreatePost, EditPost and DeletePost are the posts store's: a post from a partner

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ruche-hive/ruche/activitypub"
@@ -47,6 +48,9 @@ func (f *Federation) Deliver(ctx context.Context, d Delivery) error {
 	if err != nil {
 		return err
 	}
+	if err := f.stillRelayable(ctx, act, d.Host); err != nil {
+		return &DeliveryError{Permanent: true, Err: err}
+	}
 	inbox := d.Inbox
 	if inbox == "" {
 		if inbox, err = f.partnerInbox(ctx, d.Host); err != nil {
@@ -71,6 +75,31 @@ func (f *Federation) Deliver(ctx context.Context, d Delivery) error {
 		return &DeliveryError{Err: err}
 	}
 	return f.deliveryError(err, retryAfter)
+}
+
+// stillRelayable checks, at the moment of delivery, a group's relay of a post: the
+// group must still be shared with the partner, which must still have members in it. A
+// relay queued before an unsharing or a removal is not delivered after it.
+func (f *Federation) stillRelayable(ctx context.Context, act OutgoingActivity, host string) error {
+	kind, idText, _ := strings.Cut(string(act.Actor), ":")
+	if kind != "group" {
+		return nil
+	}
+	o, err := activitypub.Decode(act.Body)
+	if err != nil {
+		return err
+	}
+	if o.Type != activitypub.TypeAnnounce {
+		return nil // answers and the group's Delete of itself go whatever came since
+	}
+	id, _ := strconv.ParseInt(idText, 10, 64)
+	if _, err := f.Shares.FederatedGroup(ctx, id, host); err != nil {
+		return fmt.Errorf("%w: the group is no longer shared with %s", ErrNotFederated, host)
+	}
+	if n, err := f.Store.CountGroupMembersFrom(ctx, id, host); err != nil || n == 0 {
+		return fmt.Errorf("%w: %s has no members in the group any more", ErrNotFederated, host)
+	}
+	return nil
 }
 
 func (f *Federation) deliveryError(err error, retryAfter time.Duration) error {
