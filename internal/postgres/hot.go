@@ -202,6 +202,8 @@ func (h *hot) changed(payload string) {
 	case kind == "t":
 		h.tokens = map[string]hotToken{}
 	case kind == "a" && len(ids) == 1:
+		// An account's name or presence changed, or, for a group, its shares (migration
+		// 018): the posts showing it are read again.
 		for k, t := range h.tokens {
 			if t.grant.User != nil && t.grant.User.ID == ids[0] {
 				delete(h.tokens, k)

@@ -181,7 +181,7 @@ func (s *Store) Relationships(ctx context.Context, v ruche.Viewer, ids []int64) 
 // notificationSelect reads the viewer's ($1, role $2) notifications, leaving out
 // those about posts the viewer may no longer see; conditions follow.
 var notificationSelect = `SELECT n.id, n.kind, ` + authorColumns("a") + `, coalesce(n.post_id, 0), n.created_at, n.read_at IS NOT NULL,
-		coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, '')
+		coalesce(n.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, ''), coalesce(ga.domain, '')
 	FROM notifications n JOIN accounts a ON a.id = n.from_id LEFT JOIN accounts ga ON ga.id = n.group_id
 	WHERE n.account_id = $1 AND ` + notificationVisible + ` `
 
@@ -195,7 +195,7 @@ func (s *Store) queryNotifications(ctx context.Context, v ruche.Viewer, more str
 		var postID int64
 		var g ruche.GroupRef
 		dest := append([]any{&n.ID, &n.Kind}, authorDest(&n.From)...)
-		err := row.Scan(append(dest, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name)...)
+		err := row.Scan(append(dest, &postID, &n.CreatedAt, &n.Read, &g.ID, &g.Handle, &g.Name, &g.Domain)...)
 		if g.ID != 0 {
 			n.Group = &g
 		}

@@ -204,12 +204,13 @@ var (
 var writeTarget = regexp.MustCompile(`(?:INSERT INTO|UPDATE|DELETE FROM)\s+([a-z_]+)`)
 
 // cachedTables are the tables whose rows the read model holds or reads facts from
-// (those migration 011 watches); writes to any other table (sessions, notifications,
+// (those migrations 011 and 018 watch: a group post shows its group's shares, which
+// removing a partner deletes too); writes to any other table (sessions, notifications,
 // markers, the job queue) leave it as it is.
 var cachedTables = map[string]bool{
 	"posts": true, "mentions": true, "post_tags": true, "likes": true, "bookmarks": true, "follows": true,
-	"groups": true, "group_members": true, "group_pins": true, "accounts": true, "users": true,
-	"oauth_tokens": true, "oauth_apps": true,
+	"groups": true, "group_members": true, "group_pins": true, "group_shares": true, "partners": true,
+	"accounts": true, "users": true, "oauth_tokens": true, "oauth_apps": true,
 }
 
 // notCached begins a statement that writes nothing the read model holds, so that it

@@ -14,8 +14,9 @@ import (
 )
 
 // postSelect hydrates posts for the viewer ($1) with author, counts and the viewer's
-// own likes, boosts and bookmarks. Reply counts go through the gate, so a reply the
-// viewer may not see is not even counted. "b.reblog_of_id IS NOT NULL" says nothing
+// own likes, boosts and bookmarks, and a group post with its group's instance and the
+// partners it is shared with (a few rows at most, by group_shares' key). Reply counts
+// go through the gate, so a reply the viewer may not see is not even counted. "b.reblog_of_id IS NOT NULL" says nothing
 // new but lets the planner answer "boosted by the viewer" from posts_one_boost alone,
 // rather than reading every post the viewer ever wrote.
 var postSelect = `SELECT p.id, ` + authorColumns("a") + `,
@@ -33,7 +34,8 @@ var postSelect = `SELECT p.id, ` + authorColumns("a") + `,
 	ARRAY(SELECT m.account_id FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id),
 	ARRAY(SELECT ma.username FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id),
 	(SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id AND %[1]s),
-	coalesce(p.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, ''),
+	coalesce(p.group_id, 0), coalesce(ga.username, ''), coalesce(ga.display_name, ''), coalesce(ga.domain, ''),
+	CASE WHEN p.group_id IS NULL THEN '{}' ELSE ARRAY(SELECT gs.domain FROM group_shares gs WHERE gs.group_id = p.group_id ORDER BY gs.domain) END,
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_members gd WHERE gd.group_id = p.group_id AND gd.account_id = $1
 		AND gd.state = 'member' AND gd.role IN ('owner', 'moderator')),
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_pins gp WHERE gp.group_id = p.group_id AND gp.post_id = p.id)
@@ -62,7 +64,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
-		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &p.ViewerModeratesGroup, &p.Pinned)...)
+		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &group.Domain, &group.SharedWith, &p.ViewerModeratesGroup, &p.Pinned)...)
 	if err != nil {
 		return p, err
 	}

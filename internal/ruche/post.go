@@ -111,11 +111,27 @@ type Post struct {
 	Stamp uint64
 }
 
-// GroupRef names the group a post belongs to.
+// GroupRef names the group a post belongs to, and who can read what is written there:
+// wherever a group post is shown, its readers must be able to tell that people on other
+// instances read it too.
 type GroupRef struct {
 	ID     int64
 	Handle string
 	Name   string
+	// Domain is the partner instance the group lives on, "" for this instance's own.
+	Domain string
+	// SharedWith lists, sorted, the partner instances this instance's group is shared
+	// with (none for a partner's group: its home instance keeps that list).
+	SharedWith []string
+}
+
+// Acct is how to name the group: its handle, with its instance for a partner's group,
+// whose handle alone may be a local group's too (as Group.Acct).
+func (g GroupRef) Acct() string {
+	if g.Domain != "" {
+		return g.Handle + "@" + g.Domain
+	}
+	return g.Handle
 }
 
 // NewPost is what a member writes.

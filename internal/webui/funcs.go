@@ -3,6 +3,7 @@ package webui
 import (
 	"html/template"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -30,6 +31,8 @@ var funcs = template.FuncMap{
 	"act": func(root page, p ruche.Post, action, label string, count int) actView {
 		return actView{Root: root, Post: p, Action: action, Label: label, Count: count}
 	},
+	// commas lists names (a group's partner instances) in a sentence.
+	"commas": func(names []string) string { return strings.Join(names, ", ") },
 }
 
 // postView is one post with the page it is shown on (for the viewer, the CSRF token

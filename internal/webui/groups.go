@@ -164,7 +164,7 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 	// A partner's group is named by its whole acct here, in addresses as in calls.
 	if g.IsMember() {
 		d.Compose = newCompose("/groups/" + url.PathEscape(g.Acct()))
-		d.Compose.Group = g.Acct()
+		d.Compose.Group, d.Compose.Audience = g.Acct(), groupAudience(g)
 	}
 	if d.Members, err = ui.Groups.Members(ctx, u, g.Acct(), ruche.StateMember); err != nil && ruche.ErrorCode(err) != ruche.CodeForbidden {
 		return err

@@ -34,6 +34,14 @@ type composeData struct {
 	Visibilities        []ruche.Visibility
 	Back                string // where to go after posting
 	Group               string // the group's handle, when posting in a group
+	// Audience is the group the post goes to, when known: the box then names the
+	// instances whose people read it (a partner's group, or one shared with partners).
+	Audience *ruche.GroupRef
+}
+
+// groupAudience is what the compose box says of group g.
+func groupAudience(g ruche.Group) *ruche.GroupRef {
+	return &ruche.GroupRef{ID: g.ID, Handle: g.Handle, Name: g.Name, Domain: g.Domain, SharedWith: g.SharedWith}
 }
 
 func newCompose(back string) *composeData {
@@ -196,6 +204,11 @@ func (ui *UI) CreatePost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Show the form again with what was typed and what is wrong; nothing was posted.
+	if c.Group != "" {
+		if g, err := ui.Groups.Get(r.Context(), *viewer(r), c.Group); err == nil {
+			c.Audience = groupAudience(g)
+		}
+	}
 	ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, ui.message(r, err))
 	return nil
 }
@@ -240,7 +253,7 @@ func (ui *UI) Thread(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	c := newCompose("")
-	c.InReplyToID, c.Visibility = post.ID, post.Visibility
+	c.InReplyToID, c.Visibility, c.Audience = post.ID, post.Visibility, post.Group
 	// Everyone in the conversation stays in it: the author and whoever the post names.
 	me := viewer(r).ID
 	var names []string
@@ -338,7 +351,7 @@ func (ui *UI) Act(w http.ResponseWriter, r *http.Request) error {
 			if p.Group == nil {
 				return ruche.Errorf(ruche.CodeNotFound, "error.post_not_found")
 			}
-			err = ui.Groups.SetPinned(ctx, u, p.Group.Handle, id, r.PathValue("action") == "pin")
+			err = ui.Groups.SetPinned(ctx, u, p.Group.Acct(), id, r.PathValue("action") == "pin")
 		}
 	case "delete":
 		if err = ui.Posts.Delete(ctx, u, id); err == nil {
