@@ -15,22 +15,12 @@ import (
 // cannot be found from hub.
 func TestFederationJoinFromPartner(t *testing.T) {
 	ctx := context.Background()
-	acme, a := fedNode(t, "acme", "", "")
-	hub, h := fedNode(t, "hub", "", "")
-	partner(t, acme, h)
-	partner(t, hub, a)
-
-	mk := func(m *Main, name string) ruche.User {
-		u, err := (&ruche.Accounts{Store: m.db.store}).CreateUser(ctx, nil, ruche.NewUser{Username: name, Email: name + "@example.com",
-			Password: "a long password", Role: ruche.RoleMember})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	ana, zoe := mk(acme, "ana"), mk(hub, "zoe")
-	acmeGroups := &ruche.Groups{Store: acme.db.store, Shares: acme.db.store, Remote: acme.fed}
-	hubGroups := &ruche.Groups{Store: hub.db.store, Shares: hub.db.store, Remote: hub.fed}
+	acme, hub := newFedSite(t, "acme"), newFedSite(t, "hub")
+	partner(t, acme.m, hub.base)
+	partner(t, hub.m, acme.base)
+	a, h := acme.base, hub.base
+	ana, zoe := acme.user(t, "ana"), hub.user(t, "zoe")
+	acmeGroups, hubGroups := acme.groups, hub.groups
 	design, err := acmeGroups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Description: "Freelance designers", Kind: ruche.GroupClosed})
 	if err != nil {
 		t.Fatal(err)
@@ -38,14 +28,14 @@ func TestFederationJoinFromPartner(t *testing.T) {
 	if _, err := acmeGroups.Create(ctx, ana, "private", ruche.GroupFields{Name: "Private", Kind: ruche.GroupOpen}); err != nil {
 		t.Fatal(err)
 	}
-	if err := acme.db.store.ShareGroup(ctx, 0, design.ID, hostOf(h)); err != nil {
+	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(h)); err != nil {
 		t.Fatal(err)
 	}
 
-	if _, err := hub.fed.ResolveGroup(ctx, "@private@"+hostOf(a)); err == nil {
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@private@"+hostOf(a)); err == nil {
 		t.Error("hub found a group acme did not share with it")
 	}
-	if _, err := hub.fed.ResolveGroup(ctx, "@design@"+hostOf(a)); err != nil {
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@design@"+hostOf(a)); err != nil {
 		t.Fatalf("hub resolving design: %v", err)
 	}
 	handle := "design@" + hostOf(a)
@@ -105,7 +95,7 @@ func TestFederationJoinFromPartner(t *testing.T) {
 		_, err := hubGroups.Get(ctx, zoe, handle)
 		return errors.Is(err, ruche.ErrNotFound)
 	})
-	if n := count(t, hub, `SELECT count(*) FROM accounts WHERE domain = $1 AND kind = 'group'`, hostOf(a)); n != 0 {
+	if n := count(t, hub.m, `SELECT count(*) FROM accounts WHERE domain = $1 AND kind = 'group'`, hostOf(a)); n != 0 {
 		t.Errorf("hub holds %d groups of acme after the unsharing", n)
 	}
 }

@@ -15,31 +15,21 @@ import (
 // nothing enters hub's company stream.
 func TestFederationGroupPosts(t *testing.T) {
 	ctx := context.Background()
-	acme, a := fedNode(t, "acme", "", "")
-	hub, h := fedNode(t, "hub", "", "")
-	partner(t, acme, h)
-	partner(t, hub, a)
-	mk := func(m *Main, name string) ruche.User {
-		u, err := (&ruche.Accounts{Store: m.db.store}).CreateUser(ctx, nil, ruche.NewUser{Username: name, Email: name + "@example.com",
-			Password: "a long password", Role: ruche.RoleMember})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	ana, zoe, yan := mk(acme, "ana"), mk(hub, "zoe"), mk(hub, "yan")
-	acmeGroups := &ruche.Groups{Store: acme.db.store, Shares: acme.db.store, Remote: acme.fed}
-	hubGroups := &ruche.Groups{Store: hub.db.store, Shares: hub.db.store, Remote: hub.fed}
-	acmePosts := &ruche.Posts{Store: acme.db.store, BaseURL: a}
-	hubPosts := &ruche.Posts{Store: hub.db.store, BaseURL: h}
+	acme, hub := newFedSite(t, "acme"), newFedSite(t, "hub")
+	partner(t, acme.m, hub.base)
+	partner(t, hub.m, acme.base)
+	a, h := acme.base, hub.base
+	ana, zoe, yan := acme.user(t, "ana"), hub.user(t, "zoe"), hub.user(t, "yan")
+	acmeGroups, hubGroups := acme.groups, hub.groups
+	acmePosts, hubPosts := acme.posts, hub.posts
 	design, err := acmeGroups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := acme.db.store.ShareGroup(ctx, 0, design.ID, hostOf(h)); err != nil {
+	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(h)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hub.fed.ResolveGroup(ctx, "@design@"+hostOf(a)); err != nil {
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@design@"+hostOf(a)); err != nil {
 		t.Fatal(err)
 	}
 	handle := "design@" + hostOf(a)
@@ -90,7 +80,7 @@ func TestFederationGroupPosts(t *testing.T) {
 		return has(texts(acmePosts, ana, design.ID), "zoe@"+hostOf(h)+": Hi from hub")
 	})
 	time.Sleep(2 * time.Second) // the relay back to hub, if any, has had time
-	if n := count(t, hub, `SELECT count(*) FROM posts WHERE source LIKE '%Hi from hub%'`); n != 1 {
+	if n := count(t, hub.m, `SELECT count(*) FROM posts WHERE source LIKE '%Hi from hub%'`); n != 1 {
 		t.Errorf("hub holds %d copies of zoe's post", n)
 	}
 

@@ -154,7 +154,8 @@ func (a *API) status(p ruche.Post) Status {
 		s.Tags = append(s.Tags, TagRef{Name: t, URL: a.BaseURL + "/tags/" + url.PathEscape(t)})
 	}
 	if p.Group != nil {
-		s.Group = &GroupNote{ID: idString(p.Group.ID), Handle: p.Group.Handle, Name: p.Group.Name, URL: a.BaseURL + "/groups/" + p.Group.Handle}
+		// A partner's group is named with its instance (design@acme.example).
+		s.Group = &GroupNote{ID: idString(p.Group.ID), Handle: p.Group.Acct(), Name: p.Group.Name, URL: a.BaseURL + "/groups/" + url.PathEscape(p.Group.Acct())}
 	}
 	if p.Event != nil {
 		s.Card = a.eventCard(p)
