@@ -250,15 +250,20 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 	if !ok || len(d.To) == 0 || !f.isLocalIRI(d.Activity.ID) && d.Activity.Type == activitypub.TypeAnnounce {
 		return Outbound{}, ErrNotFederated
 	}
+	// A refusal drops the outbox row for good, so only a decision refuses: a failing
+	// store is an error, and the row waits for the next drain.
 	it, err := f.Store.FederationOutboxItem(ctx, about.ID)
 	if err != nil || it != about {
-		return Outbound{}, ErrNotFederated
+		return Outbound{}, refusal(err)
 	}
 	body, err := activitypub.Marshal(d.Activity)
 	if err != nil {
 		return Outbound{}, err
 	}
 	groupAPID, domain, err := f.Store.RemoteGroup(ctx, it.GroupID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Outbound{}, err
+	}
 	var want *activitypub.Object
 	var to []Destination
 	switch {
@@ -276,26 +281,26 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 				return Outbound{}, cmpErr(err, ErrNotFederated)
 			}
 			if _, err := f.Shares.FederatedGroup(ctx, it.GroupID, dom); err != nil {
-				return Outbound{}, ErrNotFederated
+				return Outbound{}, refusal(err)
 			}
 			to = append(to, Destination{Host: dom})
 		}
 		if want, err = f.groupRelay(ctx, it, d.Activity.ID); err != nil {
-			return Outbound{}, ErrNotFederated
+			return Outbound{}, refusal(err)
 		}
 	case err == nil && d.Actor == UserActor(it.AuthorID) && len(d.To) == 1 && NormalizeDomain(d.To[0]) == domain:
 		if f.checkPartner(ctx, domain) != nil {
 			return Outbound{}, ErrNotFederated
 		}
 		if st, _, err := f.Store.LocalMembership(ctx, it.GroupID, it.AuthorID); err != nil || st != StateMember {
-			return Outbound{}, ErrNotFederated
+			return Outbound{}, refusal(err)
 		}
 		if want, err = f.memberPost(ctx, it, groupAPID); err != nil {
-			return Outbound{}, ErrNotFederated
+			return Outbound{}, refusal(err)
 		}
 		group, err := f.Store.RemoteActor(ctx, groupAPID)
 		if err != nil {
-			return Outbound{}, ErrNotFederated
+			return Outbound{}, refusal(err)
 		}
 		inbox := group.SharedInbox
 		if inbox == "" {
@@ -310,4 +315,13 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 		return Outbound{}, ErrNotFederated
 	}
 	return Outbound{cleared: true, actor: d.Actor, iri: d.Activity.ID, body: body, to: to}, nil
+}
+
+// refusal is the gate's answer when a check did not pass because of err: a refusal
+// when what was looked for is not there (or err is nil), else err itself.
+func refusal(err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotFederated) {
+		return ErrNotFederated
+	}
+	return err
 }
