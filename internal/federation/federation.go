@@ -57,13 +57,11 @@ func (a *API) Routes() []Route {
 // byID serves the document that doc makes for the {id} of the path.
 func (a *API) byID(doc func(context.Context, ruche.Peer, int64) (*activitypub.Object, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer, _ := authn.PeerFrom(r.Context())
-		id, ok := pathID(r)
+		peer, id, ok := a.peerAndID(w, r)
 		if !ok {
-			a.Error(w, r, ruche.ErrNotFound)
 			return
 		}
-		o, err := doc(r.Context(), *peer, id)
+		o, err := doc(r.Context(), peer, id)
 		if err != nil {
 			a.Error(w, r, err)
 			return
@@ -76,18 +74,28 @@ func (a *API) byID(doc func(context.Context, ruche.Peer, int64) (*activitypub.Ob
 // may see that actor.
 func (a *API) inboxOf(iri func(int64) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		peer, _ := authn.PeerFrom(r.Context())
-		id, ok := pathID(r)
+		peer, id, ok := a.peerAndID(w, r)
 		if !ok {
-			a.Error(w, r, ruche.ErrNotFound)
 			return
 		}
-		if err := a.Fed.Reveal(r.Context(), *peer, iri(id)); err != nil {
+		if err := a.Fed.Reveal(r.Context(), peer, iri(id)); err != nil {
 			a.Error(w, r, err)
 			return
 		}
 		a.inbox(w, r)
 	})
+}
+
+// peerAndID returns the request's partner and the {id} of its path, or answers not
+// found when the id is not one.
+func (a *API) peerAndID(w http.ResponseWriter, r *http.Request) (ruche.Peer, int64, bool) {
+	peer, _ := authn.PeerFrom(r.Context())
+	id, ok := pathID(r)
+	if !ok || peer == nil {
+		a.Error(w, r, ruche.ErrNotFound)
+		return ruche.Peer{}, 0, false
+	}
+	return *peer, id, true
 }
 
 func pathID(r *http.Request) (int64, bool) {

@@ -81,12 +81,16 @@ func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbo
 		if err != nil {
 			return nil, err
 		}
+		authorDomain, err := f.authorDomain(ctx, it.AuthorID)
+		if err != nil {
+			return nil, err
+		}
 		var to []string
 		for _, d := range domains {
 			// The author's own instance has the post already; a suspended partner gets
 			// nothing (and must not hold up the others); and an edit or delete goes only
 			// where the post itself could have gone.
-			if p, err := f.authorDomain(ctx, it.AuthorID); err == nil && p == d {
+			if d == authorDomain {
 				continue
 			}
 			if f.checkPartner(ctx, d) != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/richtext"
@@ -189,8 +188,11 @@ func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string, g
 // localPost finds the post an id names: one written here (/ap/posts/<id>) or one that
 // came from a partner.
 func (f *Federation) localPost(ctx context.Context, iri string) (postID, authorID, groupID int64, ok bool) {
-	if rest, found := strings.CutPrefix(iri, f.BaseURL+"/ap/posts/"); found {
-		p, err := f.Store.FederatedPost(ctx, parseID(rest))
+	if obj, local := f.parseLocal(iri); local {
+		if obj.kind != "post" {
+			return 0, 0, 0, false
+		}
+		p, err := f.Store.FederatedPost(ctx, obj.id)
 		return p.ID, p.Author.ID, p.GroupID, err == nil
 	}
 	postID, authorID, groupID, err := f.Store.PostByAPID(ctx, iri)
@@ -225,15 +227,4 @@ func addressedBeyond(n *activitypub.Object, group string) bool {
 		}
 	}
 	return false
-}
-
-func parseID(s string) int64 {
-	var id int64
-	for _, c := range s {
-		if c < '0' || c > '9' || id > 1<<58 {
-			return 0
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
 }
