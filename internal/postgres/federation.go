@@ -500,10 +500,13 @@ func (s *Store) RemoteMemberByActor(ctx context.Context, groupID int64, apID str
 	return s.oneRemoteMember(ctx, `WHERE m.group_id = $1 AND a.ap_id = $2`, groupID, apID)
 }
 
-// SetFollowID records the Follow a remote membership started with.
+// SetFollowID records the Follow a membership started with. With no standing yet, it
+// makes a request carrying it, so that a moderator never sees a request whose Follow is
+// not known yet (the group's answer must name it).
 func (s *Store) SetFollowID(ctx context.Context, groupID, accountID int64, followID string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE group_members SET follow_id = $3 WHERE group_id = $1 AND account_id = $2`, groupID, accountID, followID)
-	return err
+	_, err := s.pool.Exec(ctx, `INSERT INTO group_members (group_id, account_id, state, follow_id) VALUES ($1, $2, 'requested', $3)
+		ON CONFLICT (group_id, account_id) DO UPDATE SET follow_id = excluded.follow_id`, groupID, accountID, followID)
+	return interpret(err)
 }
 
 // UpsertRemoteGroup stores (or refreshes) a partner's group, as a group account of that

@@ -47,6 +47,11 @@ func (f *Federation) followGroup(ctx context.Context, in IncomingActivity, follo
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	// The Follow is recorded first: from the moment the request can be seen, its answer
+	// can name it.
+	if err := f.Store.SetFollowID(ctx, g.ID, accountID, follow.ID); err != nil {
+		return err
+	}
 	switch {
 	case current.State == StateMember:
 		// Already in (a repeated Follow): say so again.
@@ -58,9 +63,6 @@ func (f *Federation) followGroup(ctx context.Context, in IncomingActivity, follo
 		if err := f.Store.SetMembership(ctx, g.ID, accountID, StateRequested, GroupMember, NotifyGroupRequest, accountID); err != nil {
 			return err
 		}
-	}
-	if err := f.Store.SetFollowID(ctx, g.ID, accountID, follow.ID); err != nil {
-		return err
 	}
 	if current.State == StateMember || g.Kind == GroupOpen || current.State == StateInvited {
 		return f.Answer(ctx, g.ID, accountID, true)

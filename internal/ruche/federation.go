@@ -174,7 +174,8 @@ type FederationStore interface {
 	RemoteMember(ctx context.Context, groupID, accountID int64) (RemoteMember, error)
 	// RemoteMemberByActor is RemoteMember by the account's actor id.
 	RemoteMemberByActor(ctx context.Context, groupID int64, apID string) (RemoteMember, error)
-	// SetFollowID records the Follow a remote membership started with.
+	// SetFollowID records the Follow a membership started with (a request, if there
+	// is no standing yet).
 	SetFollowID(ctx context.Context, groupID, accountID int64, followID string) error
 	// SetMembership and RemoveMembership are GroupStore's: a remote account's standing
 	// changes as a local one's does (moderators are notified of a request).
