@@ -27,14 +27,15 @@ func authorDest(a *ruche.Author) []any {
 // groups, so one knows them as one knows a group's people: a member knows the group's
 // members; those who run it (its owners and moderators, and company admins, who run every
 // group) also know who asks to join or is invited; and, as with guests (knowable),
-// whoever's post one can see is no secret.
+// whoever's post one can see is no secret, nor who liked it (its likers are listed).
 func knowableRemote(a string, viewer, role int) string {
 	return fmt.Sprintf(`(%[1]s.domain IS NOT NULL AND %[1]s.kind = 'person' AND (
 	($%[3]d::text = 'admin' AND EXISTS (SELECT 1 FROM group_members rm WHERE rm.account_id = %[1]s.id))
 	OR EXISTS (SELECT 1 FROM group_members rm JOIN group_members vm ON vm.group_id = rm.group_id
 		AND vm.account_id = $%[2]d AND vm.state = 'member'
 		WHERE rm.account_id = %[1]s.id AND (rm.state = 'member' OR vm.role IN ('owner', 'moderator')))
-	OR EXISTS (SELECT 1 FROM posts rp WHERE rp.account_id = %[1]s.id AND %[4]s)))`,
+	OR EXISTS (SELECT 1 FROM posts rp WHERE rp.account_id = %[1]s.id AND %[4]s)
+	OR EXISTS (SELECT 1 FROM likes rl JOIN posts rp ON rp.id = rl.post_id WHERE rl.account_id = %[1]s.id AND %[4]s)))`,
 		a, viewer, role, gate("rp", viewer, role))
 }
 

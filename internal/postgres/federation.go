@@ -564,6 +564,31 @@ func (s *Store) DeleteRemoteGroup(ctx context.Context, groupID int64) error {
 	})
 }
 
+// outboxLock is the advisory lock key that lets one drain of the federation outbox
+// run at a time, across nodes.
+const outboxLock = 0x7275636865_02 // "ruche", 2
+
+// LockFederationOutbox takes the outbox drain's lock if it is free: ok is false when
+// another drain holds it. release gives it back.
+func (s *Store) LockFederationOutbox(ctx context.Context) (release func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, outboxLock).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		return nil, false, err
+	}
+	return func() {
+		// A lock that cannot be released here goes with the session: the connection is
+		// closed rather than returned to the pool still holding it.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, outboxLock); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing is the fallback
+		}
+		conn.Release()
+	}, true, nil
+}
+
 // FederationOutbox returns the oldest changes to group posts partners must hear of.
 func (s *Store) FederationOutbox(ctx context.Context, limit int) ([]ruche.OutboxItem, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT id, post_id, group_id, author_id, kind, coalesce(ap_id, '')
@@ -592,7 +617,22 @@ func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost,
 		WHERE p.id = $1 AND p.group_id IS NOT NULL AND p.reblog_of_id IS NULL`, postID).Scan(
 		&p.ID, &p.APID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName, &p.Author.Domain, &p.AuthorAPID,
 		&p.GroupID, &p.GroupAPID, &p.GroupDomain, &p.HTML, &p.SpoilerText, &p.ParentID, &p.ParentAPID, &p.CreatedAt, &p.EditedAt)
-	return p, interpret(err)
+	if err != nil {
+		return p, interpret(err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.username, coalesce(a.domain, ''), coalesce(a.ap_id, '')
+		FROM mentions m JOIN accounts a ON a.id = m.account_id
+		WHERE m.post_id = $1 AND (a.domain IS NOT NULL OR EXISTS (SELECT 1 FROM group_members gm
+			WHERE gm.group_id = $2 AND gm.account_id = a.id AND gm.state = 'member'))
+		ORDER BY a.id`, postID, p.GroupID)
+	if err != nil {
+		return p, err
+	}
+	p.Mentions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ruche.FedMention, error) {
+		var m ruche.FedMention
+		return m, r.Scan(&m.AccountID, &m.Username, &m.Domain, &m.APID)
+	})
+	return p, err
 }
 
 // PostByAPID returns the id, author and group of the post with that ActivityPub id.

@@ -173,7 +173,9 @@ func notify(ctx context.Context, tx pgx.Tx, to int64, kind ruche.NotificationKin
 	if to == from || to == 0 {
 		return nil
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO notifications (account_id, kind, from_id, post_id) VALUES ($1, $2, $3, $4)
+	// A partner's person is told by their own instance, which hears of the same event.
+	tag, err := tx.Exec(ctx, `INSERT INTO notifications (account_id, kind, from_id, post_id)
+		SELECT $1, $2, $3, $4 FROM accounts WHERE id = $1 AND domain IS NULL
 		ON CONFLICT DO NOTHING`, to, kind, from, nullID(postID))
 	if err != nil || tag.RowsAffected() == 0 {
 		return err
@@ -188,6 +190,13 @@ func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error
 		if _, err := tx.Exec(ctx, writeTimeout); err != nil {
 			return err
 		}
+		if d.EditedAt != nil {
+			var stale bool
+			err := tx.QueryRow(ctx, `SELECT coalesce(edited_at > $2, false) FROM posts WHERE id = $1 FOR UPDATE`, id, *d.EditedAt).Scan(&stale)
+			if err != nil || stale {
+				return interpret(err)
+			}
+		}
 		var before []int64
 		err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(account_id), '{}') FROM mentions WHERE post_id = $1`, id).Scan(&before)
 		if err != nil {
@@ -201,8 +210,8 @@ func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error
 		if tag.RowsAffected() == 0 {
 			return ruche.ErrNotFound
 		}
-		if _, err := tx.Exec(ctx, `UPDATE posts SET source = $2, html = $3, spoiler_text = $4, edited_at = now() WHERE id = $1`,
-			id, d.Source, d.HTML, d.SpoilerText); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE posts SET source = $2, html = $3, spoiler_text = $4, edited_at = coalesce($5, now()) WHERE id = $1`,
+			id, d.Source, d.HTML, d.SpoilerText, d.EditedAt); err != nil {
 			return interpret(err)
 		}
 		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {

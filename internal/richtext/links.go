@@ -74,9 +74,9 @@ func (st *linkState) linkText(t *ast.Text, source []byte) {
 	t.Segment = seg.WithStart(from)
 }
 
-// mention returns a mention node for "@name" at source[i], if name is a local member,
-// and the end of the match. Not a mention: "a@b.com" (word before @), "x/@name" (a
-// path), "@name@host" (a remote handle; only local members are linked).
+// mention returns a mention node for "@name" or "@name@host" at source[i], if
+// Options.Mention knows the person, and the end of the match. Not a mention: "a@b.com"
+// (word before @), "x/@name" (a path).
 func (st *linkState) mention(source []byte, i int, b bounds) (ast.Node, int) {
 	if st.opts.Mention == nil || !b.atStart && !mayStartWord(source, i, "/\\") {
 		return nil, 0
@@ -88,21 +88,52 @@ func (st *linkState) mention(source []byte, i int, b bounds) (ast.Node, int) {
 	if n := j - i - 1; n == 0 || n > maxUsername {
 		return nil, 0
 	}
-	if j < b.stop || !b.endsWord {
-		if r, size := utf8.DecodeRune(source[j:]); isWordRune(r) {
+	name := strings.ToLower(string(source[i+1 : j]))
+	if j < b.stop && source[j] == '@' {
+		// @name@host: a partner's member.
+		end := hostEnd(source, j+1, b.stop)
+		if end == j+1 {
 			return nil, 0
-		} else if r == '@' {
-			if r2, _ := utf8.DecodeRune(source[j+size:]); isWordRune(r2) {
-				return nil, 0
-			}
+		}
+		name += "@" + strings.ToLower(string(source[j+1:end]))
+		j = end
+	}
+	if j < b.stop || !b.endsWord {
+		if r, _ := utf8.DecodeRune(source[j:]); isWordRune(r) || r == '@' {
+			return nil, 0
 		}
 	}
-	name := strings.ToLower(string(source[i+1 : j]))
 	url, ok := st.lookup(name)
 	if !ok {
 		return nil, 0
 	}
 	return &mentionNode{username: name, url: url}, j
+}
+
+// maxHost bounds a mention's host name (DNS's limit).
+const maxHost = 253
+
+// hostEnd returns the end of the host name (dot-separated labels of [A-Za-z0-9-],
+// then an optional :port) that starts at source[i], or i if there is none. A final
+// dot or hyphen ends the sentence, not the host.
+func hostEnd(source []byte, i, stop int) int {
+	j := i
+	for j < stop && j-i < maxHost && (isUsernameByte(source[j]) && source[j] != '_' || source[j] == '.' || source[j] == '-') {
+		j++
+	}
+	for j > i && (source[j-1] == '.' || source[j-1] == '-') {
+		j--
+	}
+	if j < stop && source[j] == ':' {
+		k := j + 1
+		for k < stop && k-j <= 5 && '0' <= source[k] && source[k] <= '9' {
+			k++
+		}
+		if k > j+1 && (k == stop || !isWordRune(rune(source[k]))) {
+			j = k
+		}
+	}
+	return j
 }
 
 // lookup asks Options.Mention once per username (it may cost a database query).

@@ -16,9 +16,10 @@ import (
 // Options tell Render how to link mentions and tags. Both funcs are required; a nil
 // func is treated as "link nothing of that kind" rather than a panic.
 type Options struct {
-	// Mention returns the profile URL of a local member (username is lower-cased, [a-z0-9_]{1,30}),
-	// and false when no such member exists — then the text stays plain, unlinked.
-	// Render asks at most once per distinct username.
+	// Mention returns the profile URL of a member (username is lower-cased,
+	// [a-z0-9_]{1,30}, then "@host" for a partner's member), and false when no such
+	// member exists — then the text stays plain, unlinked. Render asks at most once
+	// per distinct name.
 	Mention func(username string) (url string, ok bool)
 	// TagURL returns the URL of a tag's page (tag as normalized by NormalizeTag).
 	TagURL func(tag string) string
@@ -27,7 +28,7 @@ type Options struct {
 // Rendered is a post's HTML and what it refers to.
 type Rendered struct {
 	HTML     string   // sanitized by the one policy
-	Mentions []string // lower-cased usernames actually linked, unique, in order of first appearance
+	Mentions []string // lower-cased names (username or username@host) actually linked, unique, in order of first appearance
 	Tags     []string // normalized tags, unique, in order of first appearance
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // members are the local accounts the tests know about.
-var members = map[string]bool{"ana": true, "bob_1": true}
+var members = map[string]bool{"ana": true, "bob_1": true, "zoe@hub.example": true, "zoe@127.0.0.1:8080": true}
 
 var testOptions = Options{
 	Mention: func(u string) (string, bool) {
@@ -79,7 +79,12 @@ func TestRenderMentionsAndTags(t *testing.T) {
 		{"mention with underscore and digit", "(@bob_1)", `<p>(` + mentionHTML("bob_1") + `)</p>`, []string{"bob_1"}, nil},
 		{"unknown mention plain", "hi @carol", `<p>hi @carol</p>`, nil, nil},
 		{"e-mail is not a mention", "write ana@example.com", `<p>write ana@example.com</p>`, nil, nil},
-		{"remote handle not linked", "@ana@other.example", `<p>@ana@other.example</p>`, nil, nil},
+		{"unknown remote handle not linked", "@ana@other.example", `<p>@ana@other.example</p>`, nil, nil},
+		{"remote handle", "ask @Zoe@Hub.example.", `<p>ask ` + mentionHTML("zoe@hub.example") + `.</p>`, []string{"zoe@hub.example"}, nil},
+		{"remote handle with port", "(@zoe@127.0.0.1:8080)", `<p>(` + mentionHTML("zoe@127.0.0.1:8080") + `)</p>`, []string{"zoe@127.0.0.1:8080"}, nil},
+		{"remote handle then a word", "@zoe@hub.examples", `<p>@zoe@hub.examples</p>`, nil, nil},
+		{"remote handle, hyphen ends it", "@zoe@hub.example-", `<p>` + mentionHTML("zoe@hub.example") + `-</p>`, []string{"zoe@hub.example"}, nil},
+		{"no host", "@zoe@ hi", `<p>@zoe@ hi</p>`, nil, nil},
 		{"longer word is not a mention", "@anabel @ana_x", `<p>@anabel @ana_x</p>`, nil, nil},
 		{"path is not a mention", "x.example/@ana", `<p>x.example/@ana</p>`, nil, nil},
 		{"escaped is not a mention", `\@ana`, `<p>@ana</p>`, nil, nil},

@@ -11,7 +11,8 @@ import (
 )
 
 // Posts of shared groups on the wire (FEP-1b12). Likes given here to posts of a
-// partner's group go to that group's home as Like (Undo Like). A post in a local shared group goes
+// partner's group go to that group's home as Like (Undo Like); a local group relays
+// every like in it, as it relays posts. A post in a local shared group goes
 // to every partner with members in it as the group's Announce of the author's Create
 // (Update, Delete), with the Note and its author embedded, so that an instance that is
 // not the author's partner can still show it on the group's word. A post written here
@@ -43,8 +44,15 @@ const outboxBatch = 200
 
 // DrainOutbox turns the federation outbox into deliveries, oldest first, and returns
 // how many rows it handled. A row whose activity the gate refuses (the group was
-// unshared meanwhile) is dropped: what may no longer leave does not.
+// unshared meanwhile) is dropped: what may no longer leave does not. One drain runs at
+// a time, on any node, so that a post's Create, Update and Delete are queued in order
+// and once; while another drain runs, it returns 0.
 func (f *Federation) DrainOutbox(ctx context.Context) (int, error) {
+	release, ok, err := f.Store.LockFederationOutbox(ctx)
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer release()
 	items, err := f.Store.FederationOutbox(ctx, outboxBatch)
 	if err != nil {
 		return 0, err
@@ -70,8 +78,6 @@ func (f *Federation) DrainOutbox(ctx context.Context) (int, error) {
 func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbound, error) {
 	groupAPID, domain, err := f.Store.RemoteGroup(ctx, it.GroupID)
 	switch {
-	case errors.Is(err, ErrNotFound) && (it.Kind == "like" || it.Kind == "unlike"):
-		return nil, nil // likes of our own groups' posts stay here
 	case errors.Is(err, ErrNotFound): // a local group: the group relays to its partners
 		domains, err := f.Store.GroupMemberDomains(ctx, it.GroupID)
 		if err != nil || len(domains) == 0 {
@@ -87,10 +93,11 @@ func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbo
 		}
 		var to []string
 		for _, d := range domains {
-			// The author's own instance has the post already; a suspended partner gets
-			// nothing (and must not hold up the others); and an edit or delete goes only
-			// where the post itself could have gone.
-			if d == authorDomain {
+			// The author's own instance has the post (or the like) already, but for a
+			// delete, which may be a moderator's; a suspended partner gets nothing (and
+			// must not hold up the others); and an edit or delete goes only where the
+			// post itself could have gone.
+			if d == authorDomain && it.Kind != "delete" {
 				continue
 			}
 			if f.checkPartner(ctx, d) != nil {
@@ -180,6 +187,14 @@ func (f *Federation) note(p FedPost, groupIRI, authorIRI string) *activitypub.Ob
 	if p.EditedAt != nil {
 		n.Updated = p.EditedAt.UTC()
 	}
+	for _, m := range p.Mentions {
+		iri, domain := m.APID, m.Domain
+		if iri == "" {
+			iri, domain = f.UserIRI(m.AccountID), f.HandleDomain()
+		}
+		n.Tag = append(n.Tag, activitypub.Embed(&activitypub.Object{Type: activitypub.TypeMention, Href: iri,
+			Name: "@" + m.Username + "@" + domain}))
+	}
 	switch {
 	case p.ParentAPID != "":
 		n.InReplyTo = activitypub.IRI(p.ParentAPID)
@@ -199,13 +214,7 @@ func (f *Federation) authorActivity(ctx context.Context, it OutboxItem, groupIRI
 	noteID := f.noteIRI(it)
 	switch it.Kind {
 	case "like", "unlike":
-		like := &activitypub.Object{ID: authorIRI + "/likes/" + strconv.FormatInt(it.PostID, 10), Type: activitypub.TypeLike,
-			Actor: activitypub.IRI(authorIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
-		if it.Kind == "like" {
-			return like, nil
-		}
-		return &activitypub.Object{ID: like.ID + "/undo/" + strconv.FormatInt(it.ID, 10), Type: activitypub.TypeUndo,
-			Actor: activitypub.IRI(authorIRI), Object: activitypub.Embed(like), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
+		return f.likeActivity(ctx, it, groupIRI, authorIRI, noteID, embedAuthor)
 	}
 	if it.Kind == "delete" {
 		return &activitypub.Object{ID: noteID + "#delete", Type: activitypub.TypeDelete, Actor: activitypub.IRI(authorIRI),
@@ -226,6 +235,32 @@ func (f *Federation) authorActivity(ctx context.Context, it OutboxItem, groupIRI
 	}
 	return &activitypub.Object{ID: id, Type: typ, Actor: actor, Object: activitypub.Embed(f.note(p, groupIRI, authorIRI)),
 		To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
+}
+
+// likeActivity is the Like (or its Undo) an outbox row stands for. A member's own is
+// named under their actor; the group's relay of it under the group's, since a group
+// may relay a partner's member's like and must not mint ids on another instance. A
+// relay embeds a local liker, so that receivers can name them.
+func (f *Federation) likeActivity(ctx context.Context, it OutboxItem, groupIRI, likerIRI, noteID string, relay bool) (*activitypub.Object, error) {
+	post := strconv.FormatInt(it.PostID, 10)
+	like := &activitypub.Object{ID: likerIRI + "/likes/" + post, Type: activitypub.TypeLike,
+		Actor: activitypub.IRI(likerIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
+	if relay {
+		like.ID = groupIRI + "/likes/" + post + "-" + strconv.FormatInt(it.AuthorID, 10)
+		if f.isLocalIRI(likerIRI) { // a partner's member is named by their own instance
+			u, err := f.Store.UserByID(ctx, it.AuthorID)
+			if err != nil {
+				return nil, err
+			}
+			like.Actor = activitypub.Embed(&activitypub.Object{ID: likerIRI, Type: activitypub.TypePerson,
+				PreferredUsername: u.Username, Name: u.DisplayName})
+		}
+	}
+	if it.Kind == "like" {
+		return like, nil
+	}
+	return &activitypub.Object{ID: like.ID + "/undo/" + strconv.FormatInt(it.ID, 10), Type: activitypub.TypeUndo,
+		Actor: like.Actor, Object: activitypub.Embed(like), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
 }
 
 // groupRelay is a local group's Announce of the row's activity, to its members'
@@ -271,7 +306,7 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 	var want *activitypub.Object
 	var to []Destination
 	switch {
-	case errors.Is(err, ErrNotFound) && d.Actor == GroupActor(it.GroupID) && it.Kind != "like" && it.Kind != "unlike":
+	case errors.Is(err, ErrNotFound) && d.Actor == GroupActor(it.GroupID):
 		domains, err := f.Store.GroupMemberDomains(ctx, it.GroupID)
 		if err != nil {
 			return Outbound{}, err
@@ -296,7 +331,9 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 		if f.checkPartner(ctx, domain) != nil {
 			return Outbound{}, ErrNotFederated
 		}
-		if st, _, err := f.Store.LocalMembership(ctx, it.GroupID, it.AuthorID); err != nil || st != StateMember {
+		// A post leaves while its author is a member; its deletion leaves always, since
+		// taking words back is never a leak.
+		if st, _, err := f.Store.LocalMembership(ctx, it.GroupID, it.AuthorID); it.Kind != "delete" && (err != nil || st != StateMember) {
 			return Outbound{}, refusal(err)
 		}
 		if want, err = f.memberPost(ctx, it, groupAPID); err != nil {

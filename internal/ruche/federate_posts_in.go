@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/richtext"
@@ -94,14 +95,26 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 	}
 	authorIRI := inner.Actor.IRI
 	host, err := activitypub.KeyHost(authorIRI)
-	if err != nil || host == f.Host() {
-		return nil // our own member's post, back from the group: we have it
+	if err != nil {
+		return nil
 	}
-	if inner.Type == activitypub.TypeDelete {
+	switch inner.Type {
+	case activitypub.TypeLike, activitypub.TypeUndo:
+		return f.groupLike(ctx, in, groupID, inner)
+	case activitypub.TypeDelete:
+		if host == f.Host() {
+			// Our member's post, deleted at the group's home: by its author from here
+			// (gone already), or by a moderator there, whose word on the group's
+			// content we take.
+			return f.deleteOwnInGroup(ctx, inner.Object.IRI, groupID)
+		}
 		if !idOn(inner.Object.IRI, host) {
 			return nil
 		}
 		return f.deleteNote(ctx, inner.Object.IRI, authorIRI, groupID)
+	}
+	if host == f.Host() {
+		return nil // our own member's post, back from the group: we have it
 	}
 	n := inner.Object.Object
 	if n == nil || n.Type != activitypub.TypeNote || !slices.Contains(n.Audience, in.Actor) ||
@@ -120,6 +133,54 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 	return f.storeNote(ctx, inner.Type, n, groupID, authorID)
 }
 
+// groupLike applies a partner's group's relay of a Like (or its Undo) of a post in
+// that group, by someone not of this instance: it counts here too, and a member here
+// who wrote the post is told.
+func (f *Federation) groupLike(ctx context.Context, in IncomingActivity, groupID int64, inner *activitypub.Object) error {
+	like, liked := inner, true
+	if inner.Type == activitypub.TypeUndo {
+		like, liked = inner.Object.Object, false
+		if like == nil || like.Type != activitypub.TypeLike || !activitypub.SameActor(like.Actor.IRI, inner.Actor.IRI) {
+			return nil
+		}
+	}
+	likerIRI := like.Actor.IRI
+	host, err := activitypub.KeyHost(likerIRI)
+	if err != nil || host == f.Host() {
+		return nil // our own member's like: counted here already
+	}
+	postID, _, group, ok := f.localPost(ctx, like.Object.IRI)
+	if !ok || group != groupID {
+		return nil
+	}
+	username, name := remoteNames(RemoteActor{IRI: likerIRI}, nil)
+	if doc := like.Actor.Object; doc != nil && doc.ID == likerIRI {
+		username, name = remoteNames(RemoteActor{IRI: likerIRI}, doc)
+	}
+	liker, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: likerIRI, Host: host}, username, name, host == in.Host)
+	if err != nil {
+		return err
+	}
+	return f.Store.SetLiked(ctx, liker, postID, liked)
+}
+
+// deleteOwnInGroup deletes a post written here in a partner's group, on that group's
+// word.
+func (f *Federation) deleteOwnInGroup(ctx context.Context, noteID string, groupID int64) error {
+	obj, ok := f.parseLocal(noteID)
+	if !ok || obj.kind != "post" {
+		return nil
+	}
+	p, err := f.Store.FederatedPost(ctx, obj.id)
+	if err != nil || p.GroupID != groupID {
+		return nil
+	}
+	if err := f.Store.DeletePost(ctx, p.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // storeNote creates or edits the post a Note is, in groupID, by authorID.
 func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.Object, groupID, authorID int64) error {
 	html := richtext.Sanitize(n.Content)
@@ -132,9 +193,19 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 		source = string([]rune(source)[:MaxPostChars])
 	}
 	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID}
+	mentions, err := f.noteMentions(ctx, n, groupID, authorID)
+	if err != nil {
+		return err
+	}
+	d.MentionIDs = mentions
 	if postID, author, group, err := f.Store.PostByAPID(ctx, n.ID); err == nil {
 		if author != authorID || group != groupID || typ != activitypub.TypeUpdate {
 			return nil // someone else's post, another group's, or a second copy
+		}
+		// The partner's time orders its edits; one from the future is taken as now,
+		// lest it freeze the post.
+		if at := n.Updated.UTC(); !at.IsZero() && at.Before(time.Now().Add(time.Minute)) {
+			d.EditedAt = &at
 		}
 		return f.Store.EditPost(ctx, postID, d)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -150,16 +221,63 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 		if id, account, group, ok := f.localPost(ctx, parent); ok && group == groupID {
 			d.InReplyToID, d.InReplyToAccountID = id, account
 			// A member here replied to is told, as for any reply.
-			if apID, err := f.Store.AccountAPID(ctx, account); err == nil && apID == "" && account != authorID {
-				d.MentionIDs = []int64{account}
+			if apID, err := f.Store.AccountAPID(ctx, account); err == nil && apID == "" && account != authorID &&
+				!slices.Contains(d.MentionIDs, account) {
+				d.MentionIDs = append(d.MentionIDs, account)
 			}
 		}
 	}
-	_, err := f.Store.CreatePost(ctx, d)
+	_, err = f.Store.CreatePost(ctx, d)
 	if errors.Is(err, ErrConflict) {
 		return nil // stored meanwhile
 	}
 	return err
+}
+
+// maxNoteMentions bounds the Mention tags of a Note that are looked at.
+const maxNoteMentions = 50
+
+// noteMentions are the accounts a Note's Mention tags name and this instance knows: its
+// own members of the group, who are told as of any mention, and partners' people it
+// already holds. Anyone else named is left as text: a mention never widens who reads
+// a group post, nor reaches outside the group.
+func (f *Federation) noteMentions(ctx context.Context, n *activitypub.Object, groupID, authorID int64) ([]int64, error) {
+	var ids []int64
+	for i, t := range n.Tag {
+		if i == maxNoteMentions {
+			break
+		}
+		if t.Object == nil || t.Object.Type != activitypub.TypeMention || t.IRI == "" {
+			continue
+		}
+		var id int64
+		if obj, local := f.parseLocal(t.IRI); local {
+			if obj.kind != "user" {
+				continue
+			}
+			st, _, err := f.Store.LocalMembership(ctx, groupID, obj.id)
+			if errors.Is(err, ErrNotFound) || err == nil && st != StateMember {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			id = obj.id
+		} else {
+			known, err := f.Store.AccountByAPID(ctx, t.IRI)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			id = known
+		}
+		if id != authorID && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // deleteNote deletes the post with that id if authorIRI wrote it (in groupID, when

@@ -195,6 +195,9 @@ type FederationStore interface {
 	// sent to join it.
 	LocalMembership(ctx context.Context, groupID, accountID int64) (MembershipState, string, error)
 
+	// LockFederationOutbox takes the outbox drain's lock, if no other drain (on any
+	// node) holds it; release gives it back.
+	LockFederationOutbox(ctx context.Context) (release func(), ok bool, err error)
 	// FederationOutbox returns the oldest changes to group posts that partners must hear
 	// of; DoneFederationOutbox deletes one once its activities are queued.
 	FederationOutbox(ctx context.Context, limit int) ([]OutboxItem, error)
@@ -275,6 +278,18 @@ type FedPost struct {
 	ParentAPID  string
 	CreatedAt   time.Time
 	EditedAt    *time.Time
+	// Mentions are the people it mentions whom its readers elsewhere may know of: the
+	// group's members and partners' people, never someone of this instance outside
+	// the group.
+	Mentions []FedMention
+}
+
+// FedMention is a person a group post mentions.
+type FedMention struct {
+	AccountID int64
+	Username  string
+	Domain    string // "" for this instance's
+	APID      string // "" for this instance's
 }
 
 // Peer is a verified server-to-server request's sender: an active partner, and the

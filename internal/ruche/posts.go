@@ -60,19 +60,20 @@ func (ps *Posts) render(ctx context.Context, v Viewer, src string) (richtext.Ren
 	ids := map[string]int64{}
 	var lookupErr error
 	r := richtext.Render(src, richtext.Options{
-		Mention: func(username string) (string, bool) {
+		Mention: func(name string) (string, bool) {
 			// Only people are linked. A group's @handle stays text: the rendered post is
 			// the same for every reader, and a link would tell a reader who may not know
 			// of the group (a guest; anyone, once the group turns secret) that it exists.
-			a, err := ps.Store.AccountByUsername(ctx, v, username)
+			// A partner's member (name@host) is one the author may know of.
+			a, err := ps.Store.AccountByUsername(ctx, v, name)
 			if err != nil {
 				if !errors.Is(err, ErrNotFound) {
 					lookupErr = err
 				}
 				return "", false
 			}
-			ids[a.Username] = a.ID
-			return ps.BaseURL + "/@" + a.Username, true
+			ids[name] = a.ID
+			return ps.BaseURL + "/@" + a.Handle(), true
 		},
 		TagURL: func(tag string) string { return ps.BaseURL + "/tags/" + url.PathEscape(tag) },
 	})

@@ -90,6 +90,9 @@ type PostDraft struct {
 	// APID is the ActivityPub id of a post that came from a partner: a second copy of it
 	// is refused (ErrConflict) rather than stored twice.
 	APID string
+	// EditedAt, for EditPost, is when a partner's post was edited there (nil: now).
+	// An edit older than the one stored is ignored: edits may arrive out of order.
+	EditedAt *time.Time
 }
 
 // PostEdit is an earlier version of a post.

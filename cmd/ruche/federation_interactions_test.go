@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ruche-hive/ruche/internal/ruche"
+)
+
+// notified reports whether u has a notification of kind from the person whose handle
+// starts with from, about a post whose text contains about.
+func (s *fedSite) notified(u ruche.User, kind ruche.NotificationKind, from, about string) bool {
+	ns, err := s.posts.Notifications(context.Background(), u, ruche.Page{Limit: 40})
+	if err != nil {
+		return false
+	}
+	for _, n := range ns {
+		if n.Kind == kind && strings.HasPrefix(n.From.Handle(), from) && n.Post != nil && strings.Contains(n.Post.Source, about) {
+			return true
+		}
+	}
+	return false
+}
+
+// find returns the post of group g that u reads with text in it.
+func (s *fedSite) find(u ruche.User, groupID int64, text string) (ruche.Post, bool) {
+	posts, err := s.posts.Timeline(context.Background(), u, ruche.Stream{Kind: ruche.StreamGroup, AccountID: groupID}, ruche.Page{Limit: 40})
+	if err != nil {
+		return ruche.Post{}, false
+	}
+	for _, p := range posts {
+		if strings.Contains(p.Source, text) {
+			return p, true
+		}
+	}
+	return ruche.Post{}, false
+}
+
+// Across instances, people of a shared group act on each other's posts as they would
+// at home: a like counts on every instance and its author is told; a reply tells
+// whom it answers; an @name@host mention tells whom it names; and a moderator's
+// deletion at the group's home reaches the author's own instance.
+func TestFederationGroupInteractions(t *testing.T) {
+	ctx := context.Background()
+	acme, hub := newFedSite(t, "acme"), newFedSite(t, "hub")
+	partner(t, acme.m, hub.base)
+	partner(t, hub.m, acme.base)
+	ana, bob, zoe := acme.user(t, "ana"), acme.user(t, "bob"), hub.user(t, "zoe")
+	design, err := acme.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme.groups.Join(ctx, bob, "design"); err != nil {
+		t.Fatal(err)
+	}
+	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
+		t.Fatal(err)
+	}
+	handle := "design@" + hostOf(acme.base)
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.groups.Join(ctx, zoe, handle); err != nil {
+		t.Fatal(err)
+	}
+	var hubDesign ruche.Group
+	eventually(t, 20*time.Second, "zoe never became a member", func() bool {
+		hubDesign, err = hub.groups.Get(ctx, zoe, handle)
+		return err == nil && hubDesign.ViewerState == ruche.StateMember
+	})
+	anaAt, zoeAt := "ana@"+hostOf(acme.base), "zoe@"+hostOf(hub.base)
+
+	// zoe writes; ana and bob like it at acme: zoe is told at hub, and hub counts 2.
+	zoePost, err := hub.posts.Create(ctx, zoe, ruche.NewPost{GroupHandle: handle, Source: "Zoe's sketch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atAcme ruche.Post
+	eventually(t, 30*time.Second, "zoe's post never reached acme", func() bool {
+		var ok bool
+		atAcme, ok = acme.find(ana, design.ID, "Zoe's sketch")
+		return ok
+	})
+	for _, u := range []ruche.User{ana, bob} {
+		if err := acme.posts.SetLiked(ctx, u, atAcme.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "zoe was never told of ana's like", func() bool {
+		return hub.notified(zoe, ruche.NotifyLike, anaAt, "Zoe's sketch")
+	})
+	eventually(t, 30*time.Second, "hub never counted both likes", func() bool {
+		p, err := hub.posts.Post(ctx, zoe, zoePost.ID)
+		return err == nil && p.Likes == 2
+	})
+	// ana takes hers back: hub follows.
+	if err := acme.posts.SetLiked(ctx, ana, atAcme.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "hub never dropped ana's like", func() bool {
+		p, err := hub.posts.Post(ctx, zoe, zoePost.ID)
+		return err == nil && p.Likes == 1
+	})
+
+	// ana replies to zoe: zoe is told at hub.
+	if _, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", InReplyToID: atAcme.ID, Source: "Love the colours"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "zoe was never told of ana's reply", func() bool {
+		return hub.notified(zoe, ruche.NotifyReply, anaAt, "Love the colours")
+	})
+
+	// Mentions by @name@host, both ways. zoe knows bob from his like.
+	if _, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", Source: "@" + zoeAt + " can you review?"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "zoe was never told of ana's mention", func() bool {
+		return hub.notified(zoe, ruche.NotifyMention, anaAt, "can you review?")
+	})
+	if _, err := hub.posts.Create(ctx, zoe, ruche.NewPost{GroupHandle: handle, Source: "@" + anaAt + " done, and @bob@" + hostOf(acme.base) + " too"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "ana was never told of zoe's mention", func() bool {
+		return acme.notified(ana, ruche.NotifyMention, zoeAt, "done, and")
+	})
+	if !acme.notified(bob, ruche.NotifyMention, zoeAt, "done, and") {
+		t.Error("bob was not told of zoe's mention")
+	}
+
+	// ana, who owns the group, deletes zoe's first post at acme: it goes at hub too.
+	if err := acme.posts.Delete(ctx, ana, atAcme.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the moderator's deletion never reached hub", func() bool {
+		return count(t, hub.m, `SELECT count(*) FROM posts WHERE source = 'Zoe''s sketch'`) == 0
+	})
+}
