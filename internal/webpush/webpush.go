@@ -12,20 +12,17 @@ package webpush
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
-	"syscall"
 	"time"
 
 	webpush "github.com/SherClockHolmes/webpush-go"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/safehttp"
 )
 
 var _ ruche.PushSender = (*Sender)(nil)
@@ -53,44 +50,11 @@ func New(subscriber string, allowPrivate bool) *Sender {
 }
 
 // NewHTTPClient returns a client for push services: it times out after Timeout, follows
-// no redirect, uses no proxy, and, unless allowPrivate, connects only to addresses
-// ruche.IsPublicAddr accepts. The check runs on the address being dialled, after name
-// resolution, so a name pointed inside the network is refused as well as a literal
-// address: members choose endpoints, and must not make the server reach internal
-// services.
+// no redirect, uses no proxy, and, unless allowPrivate, connects only to public
+// addresses (safehttp): members choose endpoints, and must not make the server reach
+// internal services.
 func NewHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error { return checkPublic(address) }
-	}
-	return &http.Client{
-		Timeout: Timeout,
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           dialer.DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 20 * time.Second,
-			MaxIdleConnsPerHost:   8,
-			IdleConnTimeout:       90 * time.Second,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// errNotPublic is a dial refused by checkPublic.
-var errNotPublic = errors.New("webpush: refusing to connect to a non-public address")
-
-func checkPublic(address string) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil || !ruche.IsPublicAddr(a) {
-		return fmt.Errorf("%w: %s", errNotPublic, host)
-	}
-	return nil
+	return safehttp.NewClient(safehttp.Options{AllowPrivate: allowPrivate, Timeout: Timeout, MaxRedirects: -1})
 }
 
 // Send encrypts m.Payload for the subscriber and posts it to m.Endpoint. Any answer

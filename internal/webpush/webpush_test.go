@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/safehttp"
 	"github.com/ruche-hive/ruche/internal/webpush/webpushtest"
 )
 
@@ -223,11 +224,11 @@ func TestNoPrivateAddresses(t *testing.T) {
 		t.Error("an http endpoint was accepted outside development")
 	}
 	s := &Sender{HTTP: NewHTTPClient(false), Subscriber: "https://hive.example.com", AllowPrivate: true}
-	if err := s.Send(context.Background(), msg); !errors.Is(err, errNotPublic) {
+	if err := s.Send(context.Background(), msg); !errors.Is(err, safehttp.ErrNotPublic) {
 		t.Errorf("loopback endpoint: err = %v, want the dial refused", err)
 	}
 	msg.Endpoint = strings.Replace(ps.URL, "127.0.0.1", "localhost", 1)
-	if err := s.Send(context.Background(), msg); !errors.Is(err, errNotPublic) {
+	if err := s.Send(context.Background(), msg); !errors.Is(err, safehttp.ErrNotPublic) {
 		t.Errorf("localhost endpoint: err = %v, want the dial refused", err)
 	}
 	if reqs := ps.Received(); len(reqs) != 0 {
