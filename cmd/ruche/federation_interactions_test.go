@@ -47,7 +47,10 @@ func TestFederationGroupInteractions(t *testing.T) {
 	acme, hub := newFedSite(t, "acme"), newFedSite(t, "hub")
 	partner(t, acme.m, hub.base)
 	partner(t, hub.m, acme.base)
-	ana, bob, zoe := acme.user(t, "ana"), acme.user(t, "bob"), hub.user(t, "zoe")
+	ana, bob, zoe, yan := acme.user(t, "ana"), acme.user(t, "bob"), hub.user(t, "zoe"), hub.user(t, "yan")
+	if err := hub.posts.SetFollowing(ctx, yan, "zoe", true); err != nil {
+		t.Fatal(err)
+	}
 	design, err := acme.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +131,49 @@ func TestFederationGroupInteractions(t *testing.T) {
 	if !acme.notified(bob, ruche.NotifyMention, zoeAt, "done, and") {
 		t.Error("bob was not told of zoe's mention")
 	}
+
+	// Boosts inside the group, both ways: bob boosts zoe's post at acme, zoe boosts
+	// ana's at hub. Each count agrees and each author is told at home.
+	if err := acme.posts.SetBoosted(ctx, bob, atAcme.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "zoe was never told of bob's boost", func() bool {
+		return hub.notified(zoe, ruche.NotifyBoost, "bob@"+hostOf(acme.base), "Zoe's sketch")
+	})
+	anaPost, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", Source: "Moodboard is up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anaAtHub ruche.Post
+	eventually(t, 30*time.Second, "ana's post never reached hub", func() bool {
+		var ok bool
+		anaAtHub, ok = hub.find(zoe, hubDesign.ID, "Moodboard is up")
+		return ok
+	})
+	if err := hub.posts.SetBoosted(ctx, zoe, anaAtHub.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "ana was never told of zoe's boost", func() bool {
+		return acme.notified(ana, ruche.NotifyBoost, zoeAt, "Moodboard is up")
+	})
+	// yan follows zoe at hub but is not in the group: her boost never shows him the post.
+	if home, err := hub.posts.Timeline(ctx, yan, ruche.Stream{Kind: ruche.StreamHome}, ruche.Page{Limit: 40}); err != nil || len(home) != 0 {
+		t.Errorf("yan's home: %d posts (%v), want none", len(home), err)
+	}
+	if p, err := acme.posts.Post(ctx, bob, anaPost.ID); err != nil || p.Boosts != 1 {
+		t.Errorf("acme counts %d boosts of ana's post (%v), want 1", p.Boosts, err)
+	}
+	// The boost is the group's: bob reads it in the group's stream.
+	if got := acme.stream(bob, design.ID); !strings.Contains(got, zoeAt+": ") {
+		t.Errorf("acme's group stream has no boost by zoe:\n%s", got)
+	}
+	if err := hub.posts.SetBoosted(ctx, zoe, anaAtHub.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "zoe's unboost never reached acme", func() bool {
+		p, err := acme.posts.Post(ctx, bob, anaPost.ID)
+		return err == nil && p.Boosts == 0
+	})
 
 	// ana, who owns the group, deletes zoe's first post at acme: it goes at hub too.
 	if err := acme.posts.Delete(ctx, ana, atAcme.ID); err != nil {

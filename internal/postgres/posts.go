@@ -265,12 +265,14 @@ func (s *Store) Boost(ctx context.Context, accountID, postID int64) (int64, erro
 		}
 		var author int64
 		var vis string
-		if err := tx.QueryRow(ctx, `SELECT account_id, visibility FROM posts WHERE id = $1 AND reblog_of_id IS NULL`, postID).
-			Scan(&author, &vis); err != nil {
+		var group *int64
+		if err := tx.QueryRow(ctx, `SELECT account_id, visibility, group_id FROM posts WHERE id = $1 AND reblog_of_id IS NULL`, postID).
+			Scan(&author, &vis, &group); err != nil {
 			return interpret(err)
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, reblog_of_id) VALUES ($1, $2, $3)
-			ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id`, accountID, vis, postID).Scan(&id)
+		// A group post's boost is in its group: the gate shows it to the members alone.
+		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, reblog_of_id, group_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account_id, reblog_of_id) WHERE reblog_of_id IS NOT NULL DO NOTHING RETURNING id`, accountID, vis, postID, group).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return tx.QueryRow(ctx, `SELECT id FROM posts WHERE account_id = $1 AND reblog_of_id = $2`, accountID, postID).Scan(&id)
 		}

@@ -83,7 +83,8 @@ func TestSeedLoadsAHiveThatKeepsTheRules(t *testing.T) {
 			AND r.account_id <> r.in_reply_to_account_id
 			AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = r.id AND m.account_id = r.in_reply_to_account_id)`},
 		{"boosts of what may not be boosted", `SELECT count(*) FROM posts b JOIN posts o ON o.id = b.reblog_of_id
-			WHERE o.visibility NOT IN ('company', 'quiet') OR o.reblog_of_id IS NOT NULL OR b.visibility <> o.visibility`},
+			WHERE o.visibility NOT IN ('company', 'quiet', 'group') OR o.reblog_of_id IS NOT NULL OR b.visibility <> o.visibility
+			OR b.group_id IS DISTINCT FROM o.group_id`},
 		{"guests writing beyond direct and group", `SELECT count(*) FROM posts p JOIN users u ON u.account_id = p.account_id
 			WHERE u.role = 'guest' AND p.visibility NOT IN ('direct', 'group')`},
 		{"group posts by non-members", `SELECT count(*) FROM posts p WHERE p.group_id IS NOT NULL AND NOT EXISTS (

@@ -10,9 +10,9 @@ import (
 	"github.com/ruche-hive/ruche/activitypub"
 )
 
-// Posts of shared groups on the wire (FEP-1b12). Likes given here to posts of a
-// partner's group go to that group's home as Like (Undo Like); a local group relays
-// every like in it, as it relays posts. A post in a local shared group goes
+// Posts of shared groups on the wire (FEP-1b12). Likes and boosts given here to posts
+// of a partner's group go to that group's home as Like or Announce (and their Undo); a
+// local group relays every like and boost in it, as it relays posts. A post in a local shared group goes
 // to every partner with members in it as the group's Announce of the author's Create
 // (Update, Delete), with the Note and its author embedded, so that an instance that is
 // not the author's partner can still show it on the group's word. A post written here
@@ -213,8 +213,8 @@ func (f *Federation) authorActivity(ctx context.Context, it OutboxItem, groupIRI
 	}
 	noteID := f.noteIRI(it)
 	switch it.Kind {
-	case "like", "unlike":
-		return f.likeActivity(ctx, it, groupIRI, authorIRI, noteID, embedAuthor)
+	case "like", "unlike", "boost", "unboost":
+		return f.reactionActivity(ctx, it, groupIRI, authorIRI, noteID, embedAuthor)
 	}
 	if it.Kind == "delete" {
 		return &activitypub.Object{ID: noteID + "#delete", Type: activitypub.TypeDelete, Actor: activitypub.IRI(authorIRI),
@@ -237,30 +237,34 @@ func (f *Federation) authorActivity(ctx context.Context, it OutboxItem, groupIRI
 		To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
 }
 
-// likeActivity is the Like (or its Undo) an outbox row stands for. A member's own is
-// named under their actor; the group's relay of it under the group's, since a group
-// may relay a partner's member's like and must not mint ids on another instance. A
-// relay embeds a local liker, so that receivers can name them.
-func (f *Federation) likeActivity(ctx context.Context, it OutboxItem, groupIRI, likerIRI, noteID string, relay bool) (*activitypub.Object, error) {
+// reactionActivity is the Like or boost (Announce), or its Undo, that an outbox row
+// stands for. A member's own is named under their actor; the group's relay of it under
+// the group's, since a group may relay a partner's member's and must not mint ids on
+// another instance. A relay embeds a local member, so that receivers can name them.
+func (f *Federation) reactionActivity(ctx context.Context, it OutboxItem, groupIRI, actorIRI, noteID string, relay bool) (*activitypub.Object, error) {
+	typ, path := activitypub.TypeLike, "/likes/"
+	if it.Kind == "boost" || it.Kind == "unboost" {
+		typ, path = activitypub.TypeAnnounce, "/boosts/"
+	}
 	post := strconv.FormatInt(it.PostID, 10)
-	like := &activitypub.Object{ID: likerIRI + "/likes/" + post, Type: activitypub.TypeLike,
-		Actor: activitypub.IRI(likerIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
+	act := &activitypub.Object{ID: actorIRI + path + post, Type: typ,
+		Actor: activitypub.IRI(actorIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
 	if relay {
-		like.ID = groupIRI + "/likes/" + post + "-" + strconv.FormatInt(it.AuthorID, 10)
-		if f.isLocalIRI(likerIRI) { // a partner's member is named by their own instance
+		act.ID = groupIRI + path + post + "-" + strconv.FormatInt(it.AuthorID, 10)
+		if f.isLocalIRI(actorIRI) { // a partner's member is named by their own instance
 			u, err := f.Store.UserByID(ctx, it.AuthorID)
 			if err != nil {
 				return nil, err
 			}
-			like.Actor = activitypub.Embed(&activitypub.Object{ID: likerIRI, Type: activitypub.TypePerson,
+			act.Actor = activitypub.Embed(&activitypub.Object{ID: actorIRI, Type: activitypub.TypePerson,
 				PreferredUsername: u.Username, Name: u.DisplayName})
 		}
 	}
-	if it.Kind == "like" {
-		return like, nil
+	if it.Kind == "like" || it.Kind == "boost" {
+		return act, nil
 	}
-	return &activitypub.Object{ID: like.ID + "/undo/" + strconv.FormatInt(it.ID, 10), Type: activitypub.TypeUndo,
-		Actor: like.Actor, Object: activitypub.Embed(like), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
+	return &activitypub.Object{ID: act.ID + "/undo/" + strconv.FormatInt(it.ID, 10), Type: activitypub.TypeUndo,
+		Actor: act.Actor, Object: activitypub.Embed(act), To: []string{groupIRI}, Audience: []string{groupIRI}}, nil
 }
 
 // groupRelay is a local group's Announce of the row's activity, to its members'

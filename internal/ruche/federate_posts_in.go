@@ -55,10 +55,10 @@ func idOn(iri, host string) bool {
 	return err == nil && h == host
 }
 
-// memberLike applies a member's Like (or its Undo) of a post in a local shared group:
-// it counts, and its author hears of it, as any like.
-func (f *Federation) memberLike(ctx context.Context, in IncomingActivity, like *activitypub.Object, liked bool) error {
-	postID, _, _, ok := f.localPost(ctx, like.Object.IRI)
+// memberReaction applies a member's Like or boost (Announce), or its Undo, of a post
+// in a local shared group: it counts, and its author hears of it, as any.
+func (f *Federation) memberReaction(ctx context.Context, in IncomingActivity, act *activitypub.Object, on bool) error {
+	postID, _, _, ok := f.localPost(ctx, act.Object.IRI)
 	if !ok {
 		return nil
 	}
@@ -73,7 +73,20 @@ func (f *Federation) memberLike(ctx context.Context, in IncomingActivity, like *
 	if err != nil || m.State != StateMember {
 		return nil
 	}
-	return f.Store.SetLiked(ctx, m.AccountID, postID, liked)
+	return f.react(ctx, act.Type, m.AccountID, postID, on)
+}
+
+// react records (or takes back) accountID's Like or boost of postID.
+func (f *Federation) react(ctx context.Context, typ string, accountID, postID int64, on bool) error {
+	switch {
+	case typ == activitypub.TypeLike:
+		return f.Store.SetLiked(ctx, accountID, postID, on)
+	case on:
+		_, err := f.Store.Boost(ctx, accountID, postID)
+		return err
+	default:
+		return f.Store.Unboost(ctx, accountID, postID)
+	}
 }
 
 // groupAnnounce applies a partner's group's Announce of a post activity.
@@ -99,8 +112,8 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 		return nil
 	}
 	switch inner.Type {
-	case activitypub.TypeLike, activitypub.TypeUndo:
-		return f.groupLike(ctx, in, groupID, inner)
+	case activitypub.TypeLike, activitypub.TypeUndo, activitypub.TypeAnnounce:
+		return f.groupReaction(ctx, in, groupID, inner)
 	case activitypub.TypeDelete:
 		if host == f.Host() {
 			// Our member's post, deleted at the group's home: by its author from here
@@ -133,35 +146,38 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 	return f.storeNote(ctx, inner.Type, n, groupID, authorID)
 }
 
-// groupLike applies a partner's group's relay of a Like (or its Undo) of a post in
-// that group, by someone not of this instance: it counts here too, and a member here
-// who wrote the post is told.
-func (f *Federation) groupLike(ctx context.Context, in IncomingActivity, groupID int64, inner *activitypub.Object) error {
-	like, liked := inner, true
+// groupReaction applies a partner's group's relay of a Like or boost (or its Undo) of
+// a post in that group, by someone not of this instance: it counts here too, and a
+// member here who wrote the post is told.
+func (f *Federation) groupReaction(ctx context.Context, in IncomingActivity, groupID int64, inner *activitypub.Object) error {
+	act, on := inner, true
 	if inner.Type == activitypub.TypeUndo {
-		like, liked = inner.Object.Object, false
-		if like == nil || like.Type != activitypub.TypeLike || !activitypub.SameActor(like.Actor.IRI, inner.Actor.IRI) {
+		act, on = inner.Object.Object, false
+		if act == nil || !activitypub.SameActor(act.Actor.IRI, inner.Actor.IRI) {
 			return nil
 		}
 	}
-	likerIRI := like.Actor.IRI
-	host, err := activitypub.KeyHost(likerIRI)
-	if err != nil || host == f.Host() {
-		return nil // our own member's like: counted here already
+	if act.Type != activitypub.TypeLike && act.Type != activitypub.TypeAnnounce {
+		return nil
 	}
-	postID, _, group, ok := f.localPost(ctx, like.Object.IRI)
+	actorIRI := act.Actor.IRI
+	host, err := activitypub.KeyHost(actorIRI)
+	if err != nil || host == f.Host() {
+		return nil // our own member's: counted here already
+	}
+	postID, _, group, ok := f.localPost(ctx, act.Object.IRI)
 	if !ok || group != groupID {
 		return nil
 	}
-	username, name := remoteNames(RemoteActor{IRI: likerIRI}, nil)
-	if doc := like.Actor.Object; doc != nil && doc.ID == likerIRI {
-		username, name = remoteNames(RemoteActor{IRI: likerIRI}, doc)
+	username, name := remoteNames(RemoteActor{IRI: actorIRI}, nil)
+	if doc := act.Actor.Object; doc != nil && doc.ID == actorIRI {
+		username, name = remoteNames(RemoteActor{IRI: actorIRI}, doc)
 	}
-	liker, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: likerIRI, Host: host}, username, name, host == in.Host)
+	account, err := f.Store.UpsertRemoteAccount(ctx, RemoteActor{IRI: actorIRI, Host: host}, username, name, host == in.Host)
 	if err != nil {
 		return err
 	}
-	return f.Store.SetLiked(ctx, liker, postID, liked)
+	return f.react(ctx, act.Type, account, postID, on)
 }
 
 // deleteOwnInGroup deletes a post written here in a partner's group, on that group's

@@ -225,6 +225,8 @@ type FederationStore interface {
 	// is stored as any other.
 	CreatePost(ctx context.Context, d PostDraft) (int64, error)
 	SetLiked(ctx context.Context, accountID, postID int64, liked bool) error
+	Boost(ctx context.Context, accountID, postID int64) (int64, error)
+	Unboost(ctx context.Context, accountID, postID int64) error
 	EditPost(ctx context.Context, id int64, d PostDraft) error
 	DeletePost(ctx context.Context, id int64) error
 

@@ -396,11 +396,16 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 			return err
 		}
 	case activitypub.TypeAnnounce:
-		if err := f.groupAnnounce(ctx, in, o); err != nil {
+		// A group's relay carries what it relays; a member's boost names the post.
+		if o.Object.Object == nil {
+			if err := f.memberReaction(ctx, in, o, true); err != nil {
+				return err
+			}
+		} else if err := f.groupAnnounce(ctx, in, o); err != nil {
 			return err
 		}
 	case activitypub.TypeLike:
-		if err := f.memberLike(ctx, in, o, true); err != nil {
+		if err := f.memberReaction(ctx, in, o, true); err != nil {
 			return err
 		}
 	case activitypub.TypeUndo:
@@ -411,8 +416,8 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 			if err := f.unfollowGroup(ctx, in, u); err != nil {
 				return err
 			}
-		case u.Type == activitypub.TypeLike:
-			if err := f.memberLike(ctx, in, u, false); err != nil {
+		case u.Type == activitypub.TypeLike || u.Type == activitypub.TypeAnnounce:
+			if err := f.memberReaction(ctx, in, u, false); err != nil {
 				return err
 			}
 		}

@@ -104,14 +104,16 @@ const (
 var Actions = []Action{ActSee, ActReply, ActLike, ActBoost, ActBookmark}
 
 // CanDo is the interaction rule: whoever may see a post may reply to, like and bookmark
-// it; only company-wide posts may be boosted, since a boost shows the post to people
-// its author did not choose.
+// it. A boost shows the post to people its author did not choose, so only company-wide
+// posts may be boosted, and group posts inside their group: a boost of one is a group
+// post too, which the group's members alone see (a company admin outside the group,
+// who sees it, may not boost it).
 func CanDo(a Action, v Visibility, r Relation) bool {
 	if !CanSee(v, r) {
 		return false
 	}
 	if a == ActBoost {
-		return v == VisCompany || v == VisQuiet
+		return v == VisCompany || v == VisQuiet || v == VisGroup && r.GroupMember
 	}
 	return true
 }

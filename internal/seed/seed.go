@@ -215,7 +215,7 @@ func (g *gen) earlier() int {
 	return -1
 }
 
-// boost has someone boost a recent company-wide post, as the rules allow.
+// boost has someone boost a recent post, as the rules allow.
 func (g *gen) boost(i int, at time.Time) bool {
 	booster := g.staff.pick(g.r)
 	for range 6 {
@@ -228,9 +228,10 @@ func (g *gen) boost(i int, at time.Time) bool {
 			continue
 		}
 		g.boosted[pair(booster, j)] = true
-		g.posts = append(g.posts, post{author: int32(booster), vis: o.vis, boost: true})
+		// A group post's boost stays in its group.
+		g.posts = append(g.posts, post{author: int32(booster), group: o.group, vis: o.vis, boost: true})
 		g.plan.Posts = append(g.plan.Posts, postgres.SeedPost{ID: idAt(at, i), AccountID: g.people[booster].id,
-			Visibility: o.vis, ReblogOfID: g.plan.Posts[j].ID, CreatedAt: at})
+			Visibility: o.vis, ReblogOfID: g.plan.Posts[j].ID, GroupID: g.plan.Posts[j].GroupID, CreatedAt: at})
 		g.note(at, int(o.author), ruche.NotifyBoost, booster, g.plan.Posts[j].ID)
 		return true
 	}
