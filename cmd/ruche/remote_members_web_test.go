@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/ruche-hive/ruche/internal/ruche"
@@ -121,4 +122,31 @@ func TestRemoteMembersWeb(t *testing.T) {
 	if p := olga.get("/groups/design"); regexp.MustCompile(`@zoe@hub`).MatchString(p.body) {
 		t.Errorf("the removed remote zoe is still listed")
 	}
+}
+
+// TestRemoteProfileWeb: a partner's member has a page here, /@zoe@hub, for those who
+// may know of her (her group's members); to anyone else, and once she is out of the
+// group, it is not found. It offers no follow: following is within the company.
+func TestRemoteProfileWeb(t *testing.T) {
+	const hub = "hub.example:8443"
+	m, base := bootWith(t, testdb.New(t), nil)
+	ana := signedIn(t, m, base, "ana", "admin")
+	olga := signedIn(t, m, base, "olga", "member")
+	carl := signedIn(t, m, base, "carl", "member")
+	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
+	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
+	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+	remoteRequest(t, m, "design", "zoe", hub)
+	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/approve", url.Values{}), "/groups/design")
+
+	p := olga.get("/@zoe@" + hub)
+	want(t, p, 200, "@zoe@"+hub)
+	if strings.Contains(p.body, "/follow\"") {
+		t.Errorf("a partner's member's page offers a follow form")
+	}
+	want(t, carl.get("/@zoe@"+hub), 404, "")
+	want(t, olga.get("/@zoe@elsewhere.example"), 404, "")
+
+	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/remove", url.Values{}), "/groups/design")
+	want(t, olga.get("/@zoe@"+hub), 404, "")
 }

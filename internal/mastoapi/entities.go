@@ -92,7 +92,7 @@ func (a *API) author(au ruche.Author) Account {
 	acc := Account{
 		ID: idString(au.ID), Username: au.Username, Acct: au.Handle(),
 		DisplayName: displayName(au, time.Now()),
-		URL:         a.BaseURL + "/@" + au.Username, URI: a.BaseURL + "/@" + au.Username,
+		URL:         a.BaseURL + "/@" + au.Handle(), URI: a.BaseURL + "/@" + au.Handle(),
 		Avatar: a.avatarURL(), AvatarStatic: a.avatarURL(), Header: a.headerURL(), HeaderStatic: a.headerURL(),
 		CreatedAt: iso(au.CreatedAt), Emojis: []any{}, Fields: []Field{}, Roles: []any{}, Discoverable: true, Noindex: true,
 	}

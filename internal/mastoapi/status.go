@@ -148,7 +148,7 @@ func (a *API) status(p ruche.Post) Status {
 		}
 	}
 	for _, m := range p.Mentions {
-		s.Mentions = append(s.Mentions, Mention{ID: idString(m.ID), Username: m.Username, Acct: m.Username, URL: a.BaseURL + "/@" + m.Username})
+		s.Mentions = append(s.Mentions, Mention{ID: idString(m.ID), Username: m.Username, Acct: m.Handle(), URL: a.BaseURL + "/@" + m.Handle()})
 	}
 	for _, t := range p.Tags {
 		s.Tags = append(s.Tags, TagRef{Name: t, URL: a.BaseURL + "/tags/" + url.PathEscape(t)})

@@ -16,7 +16,8 @@ var profileSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, 
 	(SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.reblog_of_id IS NULL AND ` + gate("p", 1, 2) + `),
 	(SELECT count(*) FROM follows f WHERE f.followee_id = a.id),
 	(SELECT count(*) FROM follows f WHERE f.follower_id = a.id),
-	EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = a.id AND f.follower_id = $1)
+	EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = a.id AND f.follower_id = $1),
+	coalesce(a.domain, '')
 FROM accounts a LEFT JOIN users u ON u.account_id = a.id `
 
 func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
@@ -24,14 +25,26 @@ func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
 	var posts, followers, following int64
 	err := row.Scan(&p.ID, &p.Username, &p.Author.DisplayName, &p.Presence.Emoji, &p.Presence.Text, &p.Presence.ExpiresAt,
 		&p.ProfileFields.DisplayName, &p.JobTitle, &p.Department, &p.Location, &p.Bio, &p.Role, &p.CreatedAt,
-		&posts, &followers, &following, &p.FollowedByViewer)
+		&posts, &followers, &following, &p.FollowedByViewer, &p.Domain)
 	p.Posts, p.Followers, p.Following = int(posts), int(followers), int(following)
 	return p, err
 }
 
-// Profile returns a local member's page as the viewer sees it. A post count counts
+// Profile returns a member's page as the viewer sees it: a local member's, or, by
+// username@domain, a partner's member's whom the viewer may know of. A post count counts
 // every post: it says how active someone is, not what they wrote.
 func (s *Store) Profile(ctx context.Context, v ruche.Viewer, username string) (ruche.Profile, error) {
+	username, domain, ok := ruche.SplitHandle(username)
+	if !ok {
+		return ruche.Profile{}, ruche.ErrNotFound
+	}
+	if domain != "" {
+		// A partner's member, for those who may know of them.
+		rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = $3 AND lower(a.domain) = $4 AND `+knowableRemote("a", 1, 2),
+			v.ID, string(v.Role), username, domain)
+		p, err := pgx.CollectExactlyOneRow(rows, scanProfile)
+		return p, interpret(err)
+	}
 	rows, _ := s.pool.Query(ctx, profileSelect+`WHERE lower(a.username) = lower($3) AND a.domain IS NULL AND a.kind = 'person'`, v.ID, string(v.Role), username)
 	p, err := pgx.CollectExactlyOneRow(rows, scanProfile)
 	return p, interpret(err)
