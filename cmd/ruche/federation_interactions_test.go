@@ -182,4 +182,17 @@ func TestFederationGroupInteractions(t *testing.T) {
 	eventually(t, 30*time.Second, "the moderator's deletion never reached hub", func() bool {
 		return count(t, hub.m, `SELECT count(*) FROM posts WHERE source = 'Zoe''s sketch'`) == 0
 	})
+
+	// ana removes zoe: the group's Reject and its Remove from the members collection
+	// reach hub, where zoe is out.
+	if err := acme.groups.Remove(ctx, ana, "design", zoeAt); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "hub never processed the Remove", func() bool {
+		return count(t, hub.m, `SELECT count(*) FROM incoming_activities WHERE processed_at IS NOT NULL
+			AND convert_from(body, 'UTF8') LIKE '%"type":"Remove"%'`) == 1
+	})
+	if g, err := hub.groups.Get(ctx, zoe, handle); err == nil && g.ViewerState == ruche.StateMember {
+		t.Error("zoe is still a member at hub")
+	}
 }

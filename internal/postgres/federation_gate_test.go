@@ -119,7 +119,8 @@ func TestGateClearsOnlyTheInstanceActor(t *testing.T) {
 }
 
 // TestGateClearsGroupAnswers: a shared group may answer the Follow of a partner's
-// account, to that partner only, with exactly the Accept or Reject it would write: not
+// account, to that partner only, with exactly the Accept or Reject (or a member's
+// Remove) it would write: not
 // for an account of another instance, not for a group not shared with it, not an
 // Accept of someone who is not a member, and with nothing riding along.
 func TestGateClearsGroupAnswers(t *testing.T) {
@@ -181,6 +182,14 @@ func TestGateClearsGroupAnswers(t *testing.T) {
 	if err := clear(yan, answer(yan, activitypub.TypeReject), "b.example"); err != nil {
 		t.Errorf("the Reject of a request: %v", err)
 	}
+	remove := func(m ruche.RemoteMember) *activitypub.Object {
+		group := f.GroupIRI(g.ID)
+		return &activitypub.Object{ID: group + "/activities/2", Type: activitypub.TypeRemove, Actor: activitypub.IRI(group), To: []string{m.APID},
+			Object: activitypub.IRI(m.APID), Target: activitypub.IRI(group + "/members")}
+	}
+	if err := clear(zoe, remove(zoe), "b.example"); err != nil {
+		t.Errorf("the Remove of a member: %v", err)
+	}
 	forged := zoe
 	forged.FollowID = "https://b.example/follows/other"
 	for what, err := range map[string]error{
@@ -204,7 +213,14 @@ func TestGateClearsGroupAnswers(t *testing.T) {
 			a.Type = activitypub.TypeCreate
 			return a
 		}(), "b.example"),
-		"a Follow object of someone else":          clear(zoe, answer(yan, activitypub.TypeAccept), "b.example"),
+		"a Follow object of someone else":  clear(zoe, answer(yan, activitypub.TypeAccept), "b.example"),
+		"a Remove of someone not a member": clear(yan, remove(yan), "b.example"),
+		"a Remove of someone else":         clear(zoe, remove(yan), "b.example"),
+		"a Remove from another collection": clear(zoe, func() *activitypub.Object {
+			a := remove(zoe)
+			a.Target = activitypub.IRI(f.GroupIRI(g.ID) + "/followers")
+			return a
+		}(), "b.example"),
 		"about something that is not a membership": clear(ruche.RemoteMember{}, answer(zoe, activitypub.TypeAccept), "b.example"),
 		"an id outside the instance": clear(zoe, func() *activitypub.Object {
 			a := answer(zoe, activitypub.TypeAccept)

@@ -127,13 +127,29 @@ func (f *Federation) Answer(ctx context.Context, groupID, accountID int64, accep
 	if err != nil {
 		return err
 	}
-	a := f.followAnswer(m, accept, f.GroupIRI(groupID)+"/activities/"+randomHex(12))
-	out, err := f.Clear(ctx, Departure{Actor: GroupActor(groupID), Activity: a, About: m, To: []string{m.Domain}})
-	if err != nil {
-		return err
+	acts := []*activitypub.Object{f.followAnswer(m, accept, f.GroupIRI(groupID)+"/activities/"+randomHex(12))}
+	if !accept && m.State == StateMember {
+		// A member removed: the Reject is what other servers understand; the Remove
+		// from the members collection says what happened.
+		acts = append(acts, f.memberRemove(m, f.GroupIRI(groupID)+"/activities/"+randomHex(12)))
 	}
-	_, err = f.Store.QueueActivities(ctx, []Outbound{out})
+	var out []Outbound
+	for _, a := range acts {
+		o, err := f.Clear(ctx, Departure{Actor: GroupActor(groupID), Activity: a, About: m, To: []string{m.Domain}})
+		if err != nil {
+			return err
+		}
+		out = append(out, o)
+	}
+	_, err = f.Store.QueueActivities(ctx, out)
 	return err
+}
+
+// memberRemove is the group's Remove of member m from its members collection, with id.
+func (f *Federation) memberRemove(m RemoteMember, id string) *activitypub.Object {
+	group := f.GroupIRI(m.GroupID)
+	return &activitypub.Object{ID: id, Type: activitypub.TypeRemove, Actor: activitypub.IRI(group), To: []string{m.APID},
+		Object: activitypub.IRI(m.APID), Target: activitypub.IRI(group + "/members")}
 }
 
 // followAnswer is the group's Accept or Reject of m's Follow, with id.
@@ -150,10 +166,11 @@ func (f *Federation) followAnswer(m RemoteMember, accept bool, id string) *activ
 	}
 }
 
-// clearGroupAnswer is the gate's rule for a group's answer to a Follow: the group is
-// shared with the member's instance, the member is who the store says (its actor,
-// instance and Follow), the activity is exactly the answer the group would write, an
-// Accept only of a member, and it goes to that instance only, at the member's inbox.
+// clearGroupAnswer is the gate's rule for a group's answer to a Follow (and the Remove
+// of a member): the group is shared with the member's instance, the member is who the
+// store says (its actor, instance and Follow), the activity is exactly the answer the
+// group would write, an Accept or Remove only of a member, and it goes to that instance
+// only, at the member's inbox.
 func (f *Federation) clearGroupAnswer(ctx context.Context, d Departure, groupID int64) (Outbound, error) {
 	about, ok := d.About.(RemoteMember)
 	if !ok || about.GroupID != groupID || len(d.To) != 1 {
@@ -170,14 +187,19 @@ func (f *Federation) clearGroupAnswer(ctx context.Context, d Departure, groupID 
 		return Outbound{}, ErrNotFederated
 	}
 	accept := d.Activity.Type == activitypub.TypeAccept
-	if accept && m.State != StateMember || !f.isLocalIRI(d.Activity.ID) {
+	remove := d.Activity.Type == activitypub.TypeRemove
+	if (accept || remove) && m.State != StateMember || !f.isLocalIRI(d.Activity.ID) {
 		return Outbound{}, ErrNotFederated
 	}
 	body, err := activitypub.Marshal(d.Activity)
 	if err != nil {
 		return Outbound{}, err
 	}
-	want, err := activitypub.Marshal(f.followAnswer(m, accept, d.Activity.ID))
+	canonical := f.followAnswer(m, accept, d.Activity.ID)
+	if remove {
+		canonical = f.memberRemove(m, d.Activity.ID)
+	}
+	want, err := activitypub.Marshal(canonical)
 	if err != nil || string(body) != string(want) {
 		return Outbound{}, ErrNotFederated
 	}

@@ -199,3 +199,28 @@ func (f *Federation) followAnswered(ctx context.Context, in IncomingActivity, an
 	}
 	return f.Store.RemoveMembership(ctx, groupID, user.id)
 }
+
+// memberRemoved applies a partner's group's Remove of a member of this instance from
+// its members collection: as its Reject, the membership ends here.
+func (f *Federation) memberRemoved(ctx context.Context, in IncomingActivity, remove *activitypub.Object) error {
+	if remove.Target.IRI != in.Actor+"/members" {
+		return nil
+	}
+	user, ok := f.parseLocal(remove.Object.IRI)
+	if !ok || user.kind != "user" {
+		return nil
+	}
+	groupID, err := f.Store.GroupByActor(ctx, in.Actor)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, _, err := f.Store.LocalMembership(ctx, groupID, user.id); errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return f.Store.RemoveMembership(ctx, groupID, user.id)
+}

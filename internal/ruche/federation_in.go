@@ -391,6 +391,10 @@ func (f *Federation) Process(ctx context.Context, id int64) error {
 		if err := f.followAnswered(ctx, in, o); err != nil {
 			return err
 		}
+	case activitypub.TypeRemove:
+		if err := f.memberRemoved(ctx, in, o); err != nil {
+			return err
+		}
 	case activitypub.TypeCreate:
 		if err := f.memberActivity(ctx, in, o); err != nil {
 			return err

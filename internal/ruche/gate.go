@@ -92,7 +92,7 @@ func (f *Federation) Clear(ctx context.Context, d Departure) (Outbound, error) {
 			return Outbound{}, ErrNotFederated
 		}
 		switch d.Activity.Type {
-		case activitypub.TypeAccept, activitypub.TypeReject:
+		case activitypub.TypeAccept, activitypub.TypeReject, activitypub.TypeRemove:
 			return f.clearGroupAnswer(ctx, d, id)
 		case activitypub.TypeDelete:
 			return f.clearGroupDelete(ctx, d, id)
