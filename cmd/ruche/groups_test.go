@@ -63,10 +63,20 @@ func TestGroups(t *testing.T) {
 	want(t, nina.get("/posts/"+id), 404, "")
 	want(t, nina.submit("/", "/posts", url.Values{"source": {"me too"}, "in_reply_to_id": {id}}), 404, "")
 	want(t, nina.submit("/", "/posts", url.Values{"source": {"sneak"}, "group": {"ops"}}), 404, "There is no such group")
-	// Replies stay in the group; boosts are not possible.
+	// Replies stay in the group, and so do boosts: a member's boost is the group's, and
+	// a non-member neither makes one nor sees one.
 	wantRedirect(t, gus.submit("/posts/"+id, "/posts", url.Values{"source": {"ack"}, "in_reply_to_id": {id}}), "/posts/"+id)
 	want(t, mia.get("/groups/ops"), 200, "ack")
-	want(t, mia.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{}), 422, "")
+	want(t, mia.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{}), 303, "")
+	if n := count(t, m, `SELECT count(*) FROM posts b JOIN posts o ON o.id = b.reblog_of_id
+		WHERE o.id = $1 AND b.group_id = o.group_id AND b.visibility = 'group'`, id); n != 1 {
+		t.Errorf("%d boosts in the group, want 1", n)
+	}
+	want(t, nina.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{}), 404, "")
+	want(t, nina.get("/@mia"), 200, "")
+	if strings.Contains(nina.get("/@mia").body, "Runbook updated") {
+		t.Error("mia's boost shows the group's post to a non-member on her profile")
+	}
 
 	// The guest sees only the groups they belong to: no company stream, no directory.
 	wantRedirect(t, owner.submit("/", "/posts", url.Values{"source": {"Company news"}, "back": {"/"}}), "/")

@@ -370,7 +370,12 @@ func TestMastoStatusPrivacy(t *testing.T) {
 	if dave.get("/api/v1/statuses/"+gp.ID+"/context", &thread); len(thread.Descendants) != 1 {
 		t.Errorf("group thread → %d replies, want 1", len(thread.Descendants))
 	}
-	stError(dave, 422, "POST", "/api/v1/statuses/"+gp.ID+"/reblog", nil, "company-wide")
+	// A member's boost stays in the group: a non-member never sees it.
+	boost := stStatus(t, dave.ok("POST", "/api/v1/statuses/"+gp.ID+"/reblog", nil))
+	if boost.Reblog == nil || boost.Reblog.ID != gp.ID || boost.Visibility != "private" {
+		t.Errorf("reblog in group → %+v", boost)
+	}
+	hidden(carol, boost.ID)
 	// Pins are the group's: its owner pins, a plain member may not.
 	if p := stStatus(t, alice.ok("POST", "/api/v1/statuses/"+gp.ID+"/pin", nil)); !p.Pinned {
 		t.Errorf("pin → pinned false")

@@ -102,13 +102,14 @@ func TestSharedGroupMarks(t *testing.T) {
 	thread := mia.get("/posts/" + id)
 	want(t, thread, 200, mark)
 	want(t, thread, 200, sharedBox)
-	// A shared group's post stays in the group: no boost is offered, and none is made.
-	if strings.Contains(thread.body, `/posts/`+id+`/boost"`) {
-		t.Error("a boost is offered for a group post")
+	// A shared group's post is boosted inside the group only.
+	if !strings.Contains(thread.body, `/posts/`+id+`/boost"`) {
+		t.Error("no boost is offered for a group post")
 	}
-	want(t, mia.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{"back": {"/"}}), 422, "Only company-wide posts can be boosted.")
-	if n := count(t, m, `SELECT count(*) FROM posts WHERE reblog_of_id = $1`, id); n != 0 {
-		t.Errorf("the shared group's post was boosted %d times", n)
+	want(t, mia.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{"back": {"/"}}), 303, "")
+	if n := count(t, m, `SELECT count(*) FROM posts b JOIN posts o ON o.id = b.reblog_of_id
+		WHERE o.id = $1 AND b.group_id = o.group_id`, id); n != 1 {
+		t.Errorf("the shared group's post was boosted %d times in its group, want 1", n)
 	}
 	mia.lang = "fr"
 	want(t, mia.get("/groups/design"), 200, "Seuls les membres du groupe le verront, y compris ses membres sur hub.localhost:1.")
@@ -190,6 +191,10 @@ func TestSharedGroupMarksOnPartner(t *testing.T) {
 	thread := zoe.get("/posts/" + id)
 	want(t, thread, 200, mark)
 	want(t, thread, 200, remoteBox)
-	// Nor is a post of a partner's group boosted out of it, on hub.
-	want(t, zoe.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{"back": {"/"}}), 422, "Only company-wide posts can be boosted.")
+	// On hub, a post of a partner's group is boosted inside that group only.
+	want(t, zoe.submit("/posts/"+id, "/posts/"+id+"/boost", url.Values{"back": {"/"}}), 303, "")
+	if n := count(t, hub, `SELECT count(*) FROM posts b JOIN posts o ON o.id = b.reblog_of_id
+		WHERE o.id = $1 AND b.group_id = o.group_id`, id); n != 1 {
+		t.Errorf("the partner's group's post was boosted %d times in its group, want 1", n)
+	}
 }

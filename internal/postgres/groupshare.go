@@ -84,6 +84,19 @@ func (s *Store) FederatedGroup(ctx context.Context, groupID int64, domain string
 	return g, interpret(err)
 }
 
+// GroupShared is FederatedGroup's test alone: nil if the group is shared with domain
+// and not secret, ruche.ErrNotFound otherwise.
+func (s *Store) GroupShared(ctx context.Context, groupID int64, domain string) error {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM groups g JOIN accounts a ON a.id = g.account_id
+		JOIN group_shares s ON s.group_id = g.account_id AND s.domain = $2
+		WHERE g.account_id = $1 AND a.domain IS NULL AND g.kind <> 'secret')`, groupID, domain).Scan(&ok)
+	if err == nil && !ok {
+		return ruche.ErrNotFound
+	}
+	return err
+}
+
 // FederatedGroupByHandle is FederatedGroup by handle, for WebFinger.
 func (s *Store) FederatedGroupByHandle(ctx context.Context, handle, domain string) (ruche.Group, error) {
 	rows, _ := s.pool.Query(ctx, groupSelect+`WHERE lower(a.username) = lower($2)`+federatedWhere, int64(0), handle, domain)

@@ -110,6 +110,9 @@ func TestGroupSharesStore(t *testing.T) {
 	if fg, err := s.FederatedGroupByHandle(ctx, "Design", "b.example"); err != nil || fg.ID != design {
 		t.Errorf("FederatedGroupByHandle = %+v, %v", fg, err)
 	}
+	if err := s.GroupShared(ctx, design, "hub.example"); err != nil {
+		t.Errorf("GroupShared(design, hub) = %v", err)
+	}
 	// A share row on a secret group (written behind the use cases' back) reveals nothing.
 	if _, err := s.Pool().Exec(ctx, `INSERT INTO group_shares (group_id, domain) VALUES ($1, 'hub.example')`, ops); err != nil {
 		t.Fatal(err)
@@ -124,6 +127,9 @@ func TestGroupSharesStore(t *testing.T) {
 		}
 		if _, err := s.FederatedGroupByHandle(ctx, probe.handle, probe.domain); !errors.Is(err, ruche.ErrNotFound) {
 			t.Errorf("FederatedGroupByHandle(%s, %s): %v, want not found", probe.handle, probe.domain, err)
+		}
+		if err := s.GroupShared(ctx, probe.id, probe.domain); !errors.Is(err, ruche.ErrNotFound) {
+			t.Errorf("GroupShared(%s, %s): %v, want not found", probe.handle, probe.domain, err)
 		}
 	}
 	if _, err := s.Pool().Exec(ctx, `DELETE FROM group_shares WHERE group_id = $1`, ops); err != nil {

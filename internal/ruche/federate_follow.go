@@ -180,7 +180,7 @@ func (f *Federation) clearGroupAnswer(ctx context.Context, d Departure, groupID 
 	if err != nil || m != about || NormalizeDomain(d.To[0]) != m.Domain {
 		return Outbound{}, ErrNotFederated
 	}
-	if _, err := f.Shares.FederatedGroup(ctx, groupID, m.Domain); err != nil {
+	if err := f.Shares.GroupShared(ctx, groupID, m.Domain); err != nil {
 		return Outbound{}, ErrNotFederated
 	}
 	if p, err := f.Store.Partner(ctx, m.Domain); err != nil || !p.Active() {
@@ -249,7 +249,7 @@ func (f *Federation) clearGroupDelete(ctx context.Context, d Departure, groupID 
 	if err := f.checkPartner(ctx, domain); err != nil {
 		return Outbound{}, ErrNotFederated
 	}
-	if _, err := f.Shares.FederatedGroup(ctx, groupID, domain); err != nil {
+	if err := f.Shares.GroupShared(ctx, groupID, domain); err != nil {
 		return Outbound{}, ErrNotFederated
 	}
 	body, err := activitypub.Marshal(d.Activity)

@@ -323,7 +323,7 @@ func (f *Federation) clearPost(ctx context.Context, d Departure) (Outbound, erro
 			if ok, err := f.sharedBefore(ctx, it, dom); err != nil || !ok {
 				return Outbound{}, cmpErr(err, ErrNotFederated)
 			}
-			if _, err := f.Shares.FederatedGroup(ctx, it.GroupID, dom); err != nil {
+			if err := f.Shares.GroupShared(ctx, it.GroupID, dom); err != nil {
 				return Outbound{}, refusal(err)
 			}
 			to = append(to, Destination{Host: dom})

@@ -31,7 +31,7 @@ func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a 
 		if !ok || !attributedTo(n, in.Actor) || addressedBeyond(n, f.GroupIRI(groupID)) || !idOn(n.ID, in.Host) {
 			return nil
 		}
-		if _, err := f.Shares.FederatedGroup(ctx, groupID, in.Host); err != nil {
+		if err := f.Shares.GroupShared(ctx, groupID, in.Host); err != nil {
 			return nil
 		}
 		m, err := f.Store.RemoteMemberByActor(ctx, groupID, in.Actor)
@@ -66,7 +66,7 @@ func (f *Federation) memberReaction(ctx context.Context, in IncomingActivity, ac
 	if err != nil || p.GroupAPID != "" {
 		return nil // not a post of one of our groups
 	}
-	if _, err := f.Shares.FederatedGroup(ctx, p.GroupID, in.Host); err != nil {
+	if err := f.Shares.GroupShared(ctx, p.GroupID, in.Host); err != nil {
 		return nil
 	}
 	m, err := f.Store.RemoteMemberByActor(ctx, p.GroupID, in.Actor)

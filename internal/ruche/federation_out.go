@@ -93,7 +93,7 @@ func (f *Federation) stillRelayable(ctx context.Context, act OutgoingActivity, h
 		return nil // answers and the group's Delete of itself go whatever came since
 	}
 	id, _ := strconv.ParseInt(idText, 10, 64)
-	if _, err := f.Shares.FederatedGroup(ctx, id, host); err != nil {
+	if err := f.Shares.GroupShared(ctx, id, host); err != nil {
 		return fmt.Errorf("%w: the group is no longer shared with %s", ErrNotFederated, host)
 	}
 	if n, err := f.Store.CountGroupMembersFrom(ctx, id, host); err != nil || n == 0 {

@@ -187,10 +187,9 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 	case "instance", "instance-outbox":
 		return nil
 	case "group":
-		_, err := f.Shares.FederatedGroup(ctx, obj.id, domain)
-		return err
+		return f.Shares.GroupShared(ctx, obj.id, domain)
 	case "group-members":
-		if _, err := f.Shares.FederatedGroup(ctx, obj.id, domain); err != nil {
+		if err := f.Shares.GroupShared(ctx, obj.id, domain); err != nil {
 			return err
 		}
 		n, err := f.Store.CountGroupMembersFrom(ctx, obj.id, domain)
@@ -205,7 +204,7 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 		if err != nil || p.GroupAPID != "" || p.APID != "" {
 			return cmpErr(err, ErrNotFound)
 		}
-		if _, err := f.Shares.FederatedGroup(ctx, p.GroupID, domain); err != nil {
+		if err := f.Shares.GroupShared(ctx, p.GroupID, domain); err != nil {
 			return err
 		}
 		n, err := f.Store.CountGroupMembersFrom(ctx, p.GroupID, domain)

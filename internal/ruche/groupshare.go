@@ -29,6 +29,9 @@ type ShareStore interface {
 	// domain (and not secret), with SharedWith filled and no viewer facts; ErrNotFound
 	// otherwise, whatever the reason.
 	FederatedGroup(ctx context.Context, groupID int64, domain string) (Group, error)
+	// GroupShared is FederatedGroup's test alone, for the gate's many checks: nil if
+	// the group is shared with domain (and not secret), ErrNotFound otherwise.
+	GroupShared(ctx context.Context, groupID int64, domain string) error
 	// FederatedGroupByHandle is FederatedGroup by handle (WebFinger).
 	FederatedGroupByHandle(ctx context.Context, handle, domain string) (Group, error)
 }
