@@ -28,24 +28,9 @@ const secretKeyFile = "secret_key"
 // during a rotation), or else the one in the data directory, made on first need. Several
 // nodes must share one secret; with an external database, say so when it is not set.
 func loadSecrets(cfg config.Config, log *slog.Logger) (*ruche.Secrets, error) {
-	secret := cfg.SecretKey
-	if secret == "" {
-		path := filepath.Join(cfg.DataDir, secretKeyFile)
-		b, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if err := writeSecretFile(cfg.DataDir, path); err != nil {
-				return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be made: %w", path, err)
-			}
-			return loadSecrets(cfg, log)
-		case err != nil:
-			return nil, fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be read: %w", path, err)
-		default:
-			secret = strings.TrimSpace(string(b))
-		}
-		if cfg.DatabaseURL != "" && log != nil {
-			log.Warn("RUCHE_SECRET_KEY is not set: private keys are sealed with " + path + "; every node sharing this database needs the same secret, so set RUCHE_SECRET_KEY on each")
-		}
+	secret, err := readSecret(cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	s, err := ruche.NewSecrets(secret, cfg.SecretPrevious)
 	if err != nil && cfg.SecretKey == "" {
@@ -55,6 +40,30 @@ func loadSecrets(cfg config.Config, log *slog.Logger) (*ruche.Secrets, error) {
 		return nil, fmt.Errorf("RUCHE_SECRET_KEY: %w", err)
 	}
 	return s, nil
+}
+
+// readSecret returns RUCHE_SECRET_KEY, or the one made once in the data directory.
+func readSecret(cfg config.Config, log *slog.Logger) (string, error) {
+	secret := cfg.SecretKey
+	if secret == "" {
+		path := filepath.Join(cfg.DataDir, secretKeyFile)
+		b, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := writeSecretFile(cfg.DataDir, path); err != nil {
+				return "", fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be made: %w", path, err)
+			}
+			return readSecret(cfg, log)
+		case err != nil:
+			return "", fmt.Errorf("RUCHE_SECRET_KEY is not set and %s cannot be read: %w", path, err)
+		default:
+			secret = strings.TrimSpace(string(b))
+		}
+		if cfg.DatabaseURL != "" && log != nil {
+			log.Warn("RUCHE_SECRET_KEY is not set: private keys are sealed with " + path + "; every node sharing this database needs the same secret, so set RUCHE_SECRET_KEY on each")
+		}
+	}
+	return secret, nil
 }
 
 // writeSecretFile makes the secret file whole or not at all: written and synced under

@@ -37,11 +37,13 @@ func bootOn(t *testing.T, url string) (*Main, string) {
 // bootWith starts a node on database url with more settings.
 func bootWith(t *testing.T, url string, env map[string]string) (*Main, string) {
 	t.Helper()
+	mediaDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
 		}
-		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url, "RUCHE_SECRET_KEY": testSecret}[k]
+		return map[string]string{"RUCHE_DEV": "true", "RUCHE_ADDR": "127.0.0.1:0", "DATABASE_URL": url, "RUCHE_SECRET_KEY": testSecret,
+			"RUCHE_MEDIA_DIR": mediaDir}[k]
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ type Main struct {
 	stopListening context.CancelFunc
 	queue         *river.Client[pgx.Tx]
 	fed           *ruche.Federation
+	media         *ruche.Media
 	ln            net.Listener
 	http          *http.Server
 	served        chan error
@@ -112,7 +113,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := fed.CheckKeys(ctx); err != nil {
 		return fmt.Errorf("RUCHE_SECRET_KEY: %w", err)
 	}
-	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, m.Log); err != nil {
+	media, err := newMedia(cfg, m.db.store, m.Log)
+	if err != nil {
+		return err
+	}
+	m.media = media
+	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, media, m.Log); err != nil {
 		return err
 	}
 	// Activities and received ones become jobs in the transaction that stores them.
@@ -130,7 +136,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go m.db.store.RunCache(listenCtx, func(err error) { m.Log.Warn("read cache: listening failed; reading from SQL meanwhile", "err", err) })
 	srv, err := server.New(server.Options{
 		Accounts: accounts, Posts: posts, Groups: &ruche.Groups{Store: m.db.store, Shares: m.db.store, Sharing: ruche.SharingPolicy(cfg.GroupSharing), Remote: fed}, OAuth: &ruche.OAuth{Store: m.db.store}, Push: push, Hub: m.hub, Catalog: catalog, Files: web.FS, Secure: cfg.Secure(), BaseURL: cfg.BaseURL(),
-		Federation: fed, TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
+		Federation: fed, Media: media, TrustedProxies: cfg.TrustedProxies, Ready: m.db.store.Ping, Log: m.Log, Dev: cfg.Dev, PublishCounts: cfg.PublishCounts,
 	})
 	if err != nil {
 		return err

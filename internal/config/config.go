@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the whole configuration of a Ruche node.
@@ -33,6 +35,23 @@ type Config struct {
 	SecretKey      string // seals actors' private keys; "" reads or makes <data>/secret_key
 	SecretPrevious string // the secret key before a rotation, still accepted for opening
 	GroupSharing   string // who shares groups with partners: "admins" or "owners" (ruche.SharingPolicy)
+	Media          Media
+}
+
+// Media is where uploads go and how large they may be.
+type Media struct {
+	Dir       string // local directory of the files, when there is no bucket
+	S3        S3     // an S3-compatible bucket, when S3.Bucket is set
+	ImageMax  int64  // bytes
+	VideoMax  int64
+	FileMax   int64
+	URLPeriod time.Duration // capability URLs are the same for a period and valid one more
+}
+
+// S3 locates an S3-compatible bucket.
+type S3 struct {
+	Endpoint, Region, Bucket, AccessKey, SecretKey, Prefix string
+	PathStyle, Insecure                                    bool
 }
 
 // Setting describes one configuration variable, for parsing, --help and the README.
@@ -61,6 +80,19 @@ var Settings = []Setting{
 	{"RUCHE_SECRET_KEY_PREVIOUS", "secret-key-previous", "", "the previous RUCHE_SECRET_KEY during a rotation (see README)"},
 	{"RUCHE_PUBLISH_COUNTS", "publish-counts", "false", "give the number of members in NodeInfo and /api/v2/instance (off: a company's size is its own business)"},
 	{"RUCHE_GROUP_SHARING", "group-sharing", "admins", "who may share a group with partner instances: admins, or owners (a group's owners too, with the partners admins added)"},
+	{"RUCHE_MEDIA_DIR", "media-dir", "", "directory of uploaded files (default: <data>/media); not used with RUCHE_S3_BUCKET"},
+	{"RUCHE_MEDIA_IMAGE_MB", "media-image-mb", "16", "largest image upload, in MB"},
+	{"RUCHE_MEDIA_VIDEO_MB", "media-video-mb", "100", "largest video or sound upload, in MB"},
+	{"RUCHE_MEDIA_FILE_MB", "media-file-mb", "50", "largest file upload (documents, spreadsheets…), in MB"},
+	{"RUCHE_MEDIA_URL_PERIOD", "media-url-period", "24h", "media URLs are the same for this long (so apps' caches work) and valid one period more"},
+	{"RUCHE_S3_BUCKET", "s3-bucket", "", "S3-compatible bucket for uploaded files, for several nodes (private: files are served only by ruche)"},
+	{"RUCHE_S3_ENDPOINT", "s3-endpoint", "", "the bucket's endpoint, host[:port], e.g. s3.eu-west-3.amazonaws.com"},
+	{"RUCHE_S3_REGION", "s3-region", "", "the bucket's region"},
+	{"RUCHE_S3_ACCESS_KEY", "s3-access-key", "", "access key id for the bucket"},
+	{"RUCHE_S3_SECRET_KEY", "s3-secret-key", "", "secret access key for the bucket"},
+	{"RUCHE_S3_PREFIX", "s3-prefix", "", "prefix of ruche's objects in the bucket"},
+	{"RUCHE_S3_PATH_STYLE", "s3-path-style", "false", "address the bucket by path (MinIO, Garage) rather than by host name"},
+	{"RUCHE_S3_INSECURE", "s3-insecure", "false", "reach the endpoint over plain http (development only)"},
 }
 
 // FlagSet returns a flag set with one flag per setting, for subcommands that accept
@@ -230,6 +262,38 @@ func parse(v map[string]string) (Config, error) {
 	}
 	if c.PGUser == "" {
 		errs = append(errs, settingError("RUCHE_PG_USER", "must not be empty"))
+	}
+	c.Media = Media{Dir: v["RUCHE_MEDIA_DIR"], S3: S3{Endpoint: v["RUCHE_S3_ENDPOINT"], Region: v["RUCHE_S3_REGION"], Bucket: v["RUCHE_S3_BUCKET"],
+		AccessKey: v["RUCHE_S3_ACCESS_KEY"], SecretKey: v["RUCHE_S3_SECRET_KEY"], Prefix: v["RUCHE_S3_PREFIX"]}}
+	if c.Media.Dir == "" {
+		c.Media.Dir = filepath.Join(c.DataDir, "media")
+	}
+	for _, mb := range []struct {
+		env string
+		to  *int64
+	}{{"RUCHE_MEDIA_IMAGE_MB", &c.Media.ImageMax}, {"RUCHE_MEDIA_VIDEO_MB", &c.Media.VideoMax}, {"RUCHE_MEDIA_FILE_MB", &c.Media.FileMax}} {
+		n, err := strconv.ParseInt(v[mb.env], 10, 64)
+		if err != nil || n < 1 || n > 10_000 {
+			errs = append(errs, settingError(mb.env, "%q is not a number of MB from 1 to 10000", v[mb.env]))
+		}
+		*mb.to = n << 20
+	}
+	if c.Media.URLPeriod, err = time.ParseDuration(v["RUCHE_MEDIA_URL_PERIOD"]); err != nil || c.Media.URLPeriod < time.Minute || c.Media.URLPeriod > 30*24*time.Hour {
+		errs = append(errs, settingError("RUCHE_MEDIA_URL_PERIOD", "%q is not a duration from 1m to 720h, such as 24h", v["RUCHE_MEDIA_URL_PERIOD"]))
+	}
+	for _, b := range []struct {
+		env string
+		to  *bool
+	}{{"RUCHE_S3_PATH_STYLE", &c.Media.S3.PathStyle}, {"RUCHE_S3_INSECURE", &c.Media.S3.Insecure}} {
+		if *b.to, err = strconv.ParseBool(v[b.env]); err != nil {
+			errs = append(errs, settingError(b.env, "%q is not true or false", v[b.env]))
+		}
+	}
+	if c.Media.S3.Bucket != "" && (c.Media.S3.Endpoint == "" || c.Media.S3.AccessKey == "" || c.Media.S3.SecretKey == "") {
+		errs = append(errs, settingError("RUCHE_S3_BUCKET", "needs RUCHE_S3_ENDPOINT, RUCHE_S3_ACCESS_KEY and RUCHE_S3_SECRET_KEY"))
+	}
+	if c.Media.S3.Insecure && !c.Dev {
+		errs = append(errs, settingError("RUCHE_S3_INSECURE", "is allowed only in development mode (RUCHE_DEV=true)"))
 	}
 	if c.GroupSharing != "admins" && c.GroupSharing != "owners" {
 		errs = append(errs, settingError("RUCHE_GROUP_SHARING", "%q is not admins or owners", v["RUCHE_GROUP_SHARING"]))

@@ -49,8 +49,9 @@ var RescueStuckJobsAfter = 2 * time.Minute
 
 // New returns a River client with Ruche's workers and periodic jobs. Start it with
 // Start(ctx) and stop it with Stop(ctx), which waits for running jobs. push may be nil
-// (no Web Push), and fed too (no federation), as in tests of other jobs.
-func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, fed *ruche.Federation, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+// (no Web Push), and fed and media too (no federation, no uploads), as in tests of
+// other jobs.
+func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, fed *ruche.Federation, media *ruche.Media, log *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{accounts: accounts, log: log})
 	periodic := []*river.PeriodicJob{
@@ -64,6 +65,9 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 	if fed != nil {
 		periodic = append(periodic, AddFederation(workers, fed))
 	}
+	if media != nil {
+		periodic = append(periodic, AddMedia(workers, media))
+	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// A queue fetches at most MaxWorkers jobs per fetch and at most once per cooldown:
 		// at River's default (100 ms) deliveries could not pass ~320/s however fast
@@ -72,7 +76,7 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
 		JobTimeout:           min(river.JobTimeoutDefault, RescueStuckJobsAfter),
 		Logger:               log,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}, FederationQueue: {MaxWorkers: 32}},
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}, FederationQueue: {MaxWorkers: 32}, MediaQueue: {MaxWorkers: 2}},
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 	})

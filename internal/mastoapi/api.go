@@ -34,7 +34,8 @@ type API struct {
 	Posts    *ruche.Posts
 	Groups   *ruche.Groups
 	OAuth    *ruche.OAuth
-	Push     *ruche.Push // nil: no Web Push (tools that serve the API alone)
+	Push     *ruche.Push  // nil: no Web Push (tools that serve the API alone)
+	Media    *ruche.Media // nil: no uploads
 	Hub      *live.Hub
 	Catalog  *i18n.Catalog
 	BaseURL  string // https://host, no trailing slash

@@ -20,9 +20,10 @@ var _ ruche.FederationStore = (*Store)(nil)
 type Queue interface {
 	InsertDeliveries(ctx context.Context, tx pgx.Tx, ds []ruche.Delivery) error
 	InsertProcessing(ctx context.Context, tx pgx.Tx, incomingIDs []int64) error
+	InsertMediaProcessing(ctx context.Context, tx pgx.Tx, mediaID int64) error
 }
 
-// SetQueue gives the store the job queue federation writes need. Call it once, while
+// SetQueue gives the store the job queue federation and media writes need. Call it once, while
 // wiring, before the store serves: it is read without a lock.
 func (s *Store) SetQueue(q Queue) { s.queue = q }
 

@@ -58,6 +58,10 @@ func (failingQueue) InsertProcessing(context.Context, pgx.Tx, []int64) error {
 	return errQueueDown
 }
 
+func (failingQueue) InsertMediaProcessing(context.Context, pgx.Tx, int64) error {
+	return errQueueDown
+}
+
 func count(t *testing.T, s *postgres.Store, query string, args ...any) int {
 	t.Helper()
 	var n int

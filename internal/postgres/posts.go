@@ -94,6 +94,9 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 		if err := recordIdempotentPost(ctx, tx, d, id); err != nil {
 			return err
 		}
+		if err := attachMedia(ctx, tx, id, d.AuthorID, d.MediaIDs); err != nil {
+			return err
+		}
 		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
 			return err
 		}

@@ -38,7 +38,12 @@ var postSelect = `SELECT p.id, ` + authorColumns("a") + `,
 	CASE WHEN p.group_id IS NULL THEN '{}' ELSE ARRAY(SELECT gs.domain FROM group_shares gs WHERE gs.group_id = p.group_id ORDER BY gs.domain) END,
 	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_members gd WHERE gd.group_id = p.group_id AND gd.account_id = $1
 		AND gd.state = 'member' AND gd.role IN ('owner', 'moderator')),
-	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_pins gp WHERE gp.group_id = p.group_id AND gp.post_id = p.id)
+	p.group_id IS NOT NULL AND EXISTS (SELECT 1 FROM group_pins gp WHERE gp.group_id = p.group_id AND gp.post_id = p.id),
+	(SELECT json_agg(json_build_object('id', md.id, 'kind', md.kind, 'mime', md.mime, 'name', md.file_name, 'size', md.size,
+		'w', md.width, 'h', md.height, 'tw', md.thumb_width, 'th', md.thumb_height, 'ms', md.duration_ms, 'bh', md.blurhash,
+		'fx', md.focus_x, 'fy', md.focus_y, 'alt', md.description, 'at', md.created_at) ORDER BY md.position)
+		FROM media md WHERE md.post_id = p.id),
+	ARRAY(SELECT coalesce(ma.domain, '') FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id)
 FROM posts p JOIN accounts a ON a.id = p.account_id LEFT JOIN accounts ga ON ga.id = p.group_id `
 
 // selectPosts returns postSelect with the rules filled in for viewer $1, role $2: the
@@ -56,7 +61,8 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var start, end *time.Time
 	var place string
 	var mentionIDs []int64
-	var mentionNames []string
+	var mentionNames, mentionDomains []string
+	var media []byte
 	var likes, boosts, replies int64
 	var group ruche.GroupRef
 	dest := append(append(make([]any, 0, 40), &p.ID), authorDest(&p.Author)...)
@@ -64,8 +70,12 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 		&p.Visibility, &p.InReplyToID, &p.InReplyToAccountID, &reblogID,
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
-		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &group.Domain, &group.SharedWith, &p.ViewerModeratesGroup, &p.Pinned)...)
+		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &group.Domain, &group.SharedWith, &p.ViewerModeratesGroup, &p.Pinned,
+		&media, &mentionDomains)...)
 	if err != nil {
+		return p, err
+	}
+	if p.Media, err = scanAttachments(media, p.ID, p.Author.ID); err != nil {
 		return p, err
 	}
 	p.Likes, p.Boosts, p.Replies = int(likes), int(boosts), int(replies)
@@ -76,7 +86,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 		p.Event = &ruche.Event{Title: *title, Start: *start, End: end, Place: place}
 	}
 	for i, id := range mentionIDs {
-		p.Mentions = append(p.Mentions, ruche.Author{ID: id, Username: mentionNames[i]})
+		p.Mentions = append(p.Mentions, ruche.Author{ID: id, Username: mentionNames[i], Domain: mentionDomains[i]})
 	}
 	if reblogID != 0 {
 		p.Reblog = &ruche.Post{ID: reblogID} // filled by hydrateBoosts

@@ -92,6 +92,7 @@ type Post struct {
 	EditedAt           *time.Time
 	Mentions           []Author
 	Tags               []string
+	Media              []Attachment // in the author's order
 	Likes, Boosts      int
 	Replies            int
 	Liked, Boosted     bool // by the viewer
@@ -142,6 +143,9 @@ type NewPost struct {
 	Source      string
 	SpoilerText string
 	Visibility  Visibility // "" = company, or the parent's for a reply
+	// MediaIDs are the author's ready uploads to attach, in order: up to 4 images, or
+	// one video or sound, or up to 4 files.
+	MediaIDs    []int64
 	InReplyToID int64
 	Event       *Event
 }

@@ -86,17 +86,61 @@ func (ps *Posts) render(ctx context.Context, v Viewer, src string) (richtext.Ren
 	return r, mentionIDs, lookupErr
 }
 
+// errEmptyPost is a post with no text, which only a post with media may be.
+var errEmptyPost = Errorf(CodeInvalid, "error.post_empty")
+
+// maxAttachments bounds a post's images or files.
+const maxAttachments = 4
+
+// checkMedia checks what a post may carry: u's own uploads, each once, processed, and
+// up to 4 images, or one video or sound, or up to 4 files.
+func (ps *Posts) checkMedia(ctx context.Context, u User, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if len(ids) > maxAttachments {
+		return Errorf(CodeInvalid, "error.media_too_many")
+	}
+	recs, err := ps.Store.MediaToAttach(ctx, u.ID, ids)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(CodeInvalid, "error.media_not_attachable")
+	}
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, r := range recs {
+		switch {
+		case seen[r.ID] || r.PostID != 0:
+			return Errorf(CodeInvalid, "error.media_not_attachable")
+		case r.State == MediaProcessing:
+			return Errorf(CodeInvalid, "error.media_processing")
+		case r.State != MediaReady:
+			return Errorf(CodeInvalid, "error.media_not_attachable")
+		}
+		seen[r.ID] = true
+		// One family per post: photos, or a video (or sound) alone, or files.
+		single := r.Kind == MediaVideo || r.Kind == MediaAudio
+		if single && len(recs) > 1 || recs[0].Kind != r.Kind && !(isPicture(recs[0].Kind) && isPicture(r.Kind)) {
+			return Errorf(CodeInvalid, "error.media_mix")
+		}
+	}
+	return nil
+}
+
+func isPicture(k MediaKind) bool { return k == MediaImage || k == MediaGIFV }
+
 func validateText(source, spoiler string) (string, string, error) {
 	source = strings.TrimSpace(source)
 	spoiler = strings.TrimSpace(spoiler)
-	if source == "" {
-		return "", "", Errorf(CodeInvalid, "error.post_empty")
-	}
 	if n := utf8.RuneCountInString(source); n > MaxPostChars {
 		return "", "", Errorf(CodeInvalid, "error.post_too_long", MaxPostChars, n)
 	}
 	if utf8.RuneCountInString(spoiler) > MaxSpoilerChars {
 		return "", "", Errorf(CodeInvalid, "error.spoiler_too_long", MaxSpoilerChars)
+	}
+	if source == "" {
+		return "", spoiler, errEmptyPost // the caller may accept it (media)
 	}
 	return source, spoiler, nil
 }
@@ -131,7 +175,13 @@ func (ps *Posts) Create(ctx context.Context, u User, n NewPost) (Post, error) {
 // not empty, in the transaction that writes it (see CreateIdempotent).
 func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Post, error) {
 	v := ViewerOf(u)
+	if err := ps.checkMedia(ctx, u, n.MediaIDs); err != nil {
+		return Post{}, err
+	}
 	source, spoiler, err := validateText(n.Source, n.SpoilerText)
+	if errors.Is(err, errEmptyPost) && len(n.MediaIDs) > 0 {
+		err = nil // photos alone say enough
+	}
 	if err != nil {
 		return Post{}, err
 	}
@@ -143,7 +193,7 @@ func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Pos
 		return Post{}, err
 	}
 	d := PostDraft{AuthorID: u.ID, Visibility: n.Visibility, SpoilerText: spoiler, Source: source, Event: event,
-		IdempotencyKey: key}
+		IdempotencyKey: key, MediaIDs: n.MediaIDs}
 	if d.Visibility == "" {
 		d.Visibility = VisCompany
 	}
@@ -256,6 +306,11 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 		return Post{}, Errorf(CodeForbidden, "error.edit_not_yours")
 	}
 	source, spoiler, err = validateText(source, spoiler)
+	if errors.Is(err, errEmptyPost) {
+		if old, perr := ps.Store.Post(ctx, v, id); perr == nil && len(old.Media) > 0 {
+			err = nil
+		}
+	}
 	if err != nil {
 		return Post{}, err
 	}

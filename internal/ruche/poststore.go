@@ -14,6 +14,9 @@ type PostStore interface {
 
 	// Group returns a group with the viewer's standing in it (see GroupStore).
 	Group(ctx context.Context, viewer Viewer, handle string) (Group, error)
+	// MediaToAttach returns accountID's uploads ids, in that order; ErrNotFound if one
+	// is not theirs.
+	MediaToAttach(ctx context.Context, accountID int64, ids []int64) ([]MediaRecord, error)
 	// Membership returns accountID's standing in the group (see GroupStore).
 	Membership(ctx context.Context, groupID, accountID int64) (GroupMembership, error)
 	// AccountByUsername returns a local person's author card; ErrNotFound if none, or
@@ -90,6 +93,9 @@ type PostDraft struct {
 	// APID is the ActivityPub id of a post that came from a partner: a second copy of it
 	// is refused (ErrConflict) rather than stored twice.
 	APID string
+	// MediaIDs, for CreatePost, are uploads to attach, in order: the author's, ready
+	// and unattached, or the post is not made (CodeInvalid).
+	MediaIDs []int64
 	// EditedAt, for EditPost, is when a partner's post was edited there (nil: now).
 	// An edit older than the one stored is ignored: edits may arrive out of order.
 	EditedAt *time.Time

@@ -25,6 +25,7 @@ func (s *Server) publicRoutes() []route {
 		{"GET", "/static/*", s.static(), "stylesheets and scripts of the pages above; no member content"},
 		{"GET", "/healthz", http.HandlerFunc(s.healthz), "load balancers: the process is alive"},
 		{"GET", "/readyz", http.HandlerFunc(s.readyz), "load balancers: the database answers and is migrated"},
+		{"GET", "/media/{id}/{variant}", http.HandlerFunc(s.mediaFile), "attachments under capability URLs: the signature is the credential, and only viewers who may see the post are handed one (apps load images without credentials)"},
 	}
 	for _, rt := range s.masto.Routes() {
 		if rt.PublicReason != "" {

@@ -36,6 +36,7 @@ type Options struct {
 	OAuth          *ruche.OAuth
 	Push           *ruche.Push
 	Federation     *ruche.Federation // nil: the admin partners page answers not found
+	Media          *ruche.Media      // nil: no uploads
 	Hub            *live.Hub
 	Catalog        *i18n.Catalog
 	Files          fs.FS // web.FS
@@ -61,12 +62,12 @@ type Server struct {
 // New builds the router.
 func New(o Options) (*Server, error) {
 	ui, err := webui.New(webui.Options{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Hub: o.Hub, Catalog: o.Catalog, Files: o.Files, Secure: o.Secure, BaseURL: o.BaseURL, Log: o.Log,
-		Federation: o.Federation})
+		Federation: o.Federation, Media: o.Media})
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{opts: o, ui: ui, api: &rucheapi.API{Groups: o.Groups, Posts: o.Posts, Catalog: o.Catalog, Log: o.Log}}
-	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Hub: o.Hub, Catalog: o.Catalog,
+	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Media: o.Media, Hub: o.Hub, Catalog: o.Catalog,
 		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
 	s.fed = &federation.API{Fed: o.Federation, Catalog: o.Catalog, Log: o.Log}
 	r := chi.NewRouter()

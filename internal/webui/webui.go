@@ -34,6 +34,8 @@ type Options struct {
 
 	// Federation manages partner instances; without it the partners page is not found.
 	Federation *ruche.Federation
+	// Media takes uploads and signs the URLs of attachments; nil: no uploads.
+	Media *ruche.Media
 }
 
 // UI serves the web pages.
