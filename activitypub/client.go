@@ -121,35 +121,75 @@ func (c *Client) Get(ctx context.Context, rawURL string) (body []byte, status in
 func (c *Client) GetAccept(ctx context.Context, rawURL, accept string) (body []byte, status int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	req, resp, err := c.get(ctx, rawURL, accept)
+	if err != nil {
+		return nil, status, err
+	}
+	body, err = c.readBody(resp)
+	if err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("GET %s: %w", req.URL, err)
+	}
+	return body, resp.StatusCode, c.statusError(req, resp)
+}
+
+// Open is GetAccept for a file too large to hold (an attachment): the body is for the
+// caller to read, bounded by what it accepts, and to close. A status other than 2xx
+// is an *HTTPError, with nothing to close.
+func (c *Client) Open(ctx context.Context, rawURL, accept string) (io.ReadCloser, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	req, resp, err := c.get(ctx, rawURL, accept)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := c.statusError(req, resp); err != nil {
+		drain(resp.Body)
+		cancel()
+		return nil, err
+	}
+	return &cancelBody{ReadCloser: resp.Body, cancel: cancel}, nil
+}
+
+// cancelBody ends its request's context when closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// get makes the signed GET, following redirects, and returns the last response, whose
+// body the caller reads and closes.
+func (c *Client) get(ctx context.Context, rawURL, accept string) (*http.Request, *http.Response, error) {
 	u, err := c.checkURL(ctx, nil, rawURL)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	for hop := 0; ; hop++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", ErrRefusedURL, err)
+			return nil, nil, fmt.Errorf("%w: %v", ErrRefusedURL, err)
 		}
 		req.Header.Set("Accept", accept)
 		resp, err := c.send(req, nil)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		if loc := resp.Header.Get("Location"); isRedirect(resp.StatusCode) && loc != "" {
 			drain(resp.Body)
 			if hop >= c.opts.MaxRedirects {
-				return nil, resp.StatusCode, fmt.Errorf("%w: %s", ErrTooManyRedirects, rawURL)
+				return nil, nil, fmt.Errorf("%w: %s", ErrTooManyRedirects, rawURL)
 			}
 			if u, err = c.checkURL(ctx, u, loc); err != nil {
-				return nil, resp.StatusCode, err
+				return nil, nil, err
 			}
 			continue
 		}
-		body, err = c.readBody(resp)
-		if err != nil {
-			return nil, resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
-		}
-		return body, resp.StatusCode, c.statusError(req, resp)
+		return req, resp, nil
 	}
 }
 

@@ -25,6 +25,7 @@ const (
 	TypeArticle   = "Article"
 	TypeImage     = "Image"
 	TypeVideo     = "Video"
+	TypeAudio     = "Audio"
 	TypeDocument  = "Document"
 	TypeTombstone = "Tombstone"
 
@@ -60,7 +61,7 @@ var knownTypes = map[string]bool{}
 
 func init() {
 	for _, t := range []string{TypePerson, TypeGroup, TypeApplication, TypeService,
-		TypeNote, TypeArticle, TypeImage, TypeVideo, TypeDocument, TypeTombstone,
+		TypeNote, TypeArticle, TypeImage, TypeVideo, TypeAudio, TypeDocument, TypeTombstone,
 		TypeLink, TypeMention, TypeHashtag,
 		TypeCreate, TypeUpdate, TypeDelete, TypeFollow, TypeAccept, TypeReject, TypeUndo,
 		TypeLike, TypeAnnounce, TypeAdd, TypeRemove, TypeJoin, TypeLeave, TypeInvite,

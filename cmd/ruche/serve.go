@@ -118,6 +118,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.media = media
+	fed.Media = media
 	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, media, m.Log); err != nil {
 		return err
 	}

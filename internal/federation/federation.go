@@ -51,7 +51,30 @@ func (a *API) Routes() []Route {
 		{"GET", "/ap/users/{id}", a.byID(a.Fed.UserDocument), ""},
 		{"POST", "/ap/users/{id}/inbox", a.inboxOf(a.Fed.UserIRI), ""},
 		{"GET", "/ap/posts/{id}", a.byID(a.Fed.PostDocument), ""},
+		{"GET", "/ap/media/{id}", http.HandlerFunc(a.media), ""},
 	}
+}
+
+// media serves a file of a shared group's post to a partner the gate lets see it,
+// with the same care as for members: its cleaned type, never sniffed, never run.
+func (a *API) media(w http.ResponseWriter, r *http.Request) {
+	peer, id, ok := a.peerAndID(w, r)
+	if !ok {
+		return
+	}
+	f, err := a.Fed.MediaFile(r.Context(), peer, id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", f.MIME)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Disposition", "attachment")
+	h.Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", f.ModTime(), f)
 }
 
 // byID serves the document that doc makes for the {id} of the path.

@@ -633,6 +633,14 @@ func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost,
 		var m ruche.FedMention
 		return m, r.Scan(&m.AccountID, &m.Username, &m.Domain, &m.APID)
 	})
+	if err != nil {
+		return p, err
+	}
+	rows, _ = s.pool.Query(ctx, `SELECT `+mediaColumns+` FROM media WHERE post_id = $1 ORDER BY position`, postID)
+	recs, err := pgx.CollectRows(rows, scanMedia)
+	for _, r := range recs {
+		p.Media = append(p.Media, r.Attachment)
+	}
 	return p, err
 }
 

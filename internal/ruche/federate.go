@@ -31,8 +31,11 @@ type Federation struct {
 	// Dev allows http and loopback partners (RUCHE_DEV).
 	Dev       bool
 	UserAgent string
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Media keeps the files of shared groups' posts: served to partners, and fetched
+	// from them (nil: posts travel without their files).
+	Media *Media
+	Log   *slog.Logger
+	Now   func() time.Time
 
 	mu        sync.Mutex
 	signers   map[LocalActor]signerEntry

@@ -16,9 +16,10 @@ import (
 // Each document is served to a partner only when the gate (Reveal) says so.
 
 const (
-	groupPath = "/ap/groups/"
-	userPath  = "/ap/users/"
-	postPath  = "/ap/posts/"
+	groupPath   = "/ap/groups/"
+	userPath    = "/ap/users/"
+	postPath    = "/ap/posts/"
+	apMediaPath = "/ap/media/"
 )
 
 // GroupIRI is the actor id of a local group.
@@ -38,7 +39,7 @@ func GroupActor(id int64) LocalActor { return LocalActor("group:" + strconv.Form
 func UserActor(id int64) LocalActor { return LocalActor("user:" + strconv.FormatInt(id, 10)) }
 
 // localObject is what a local IRI names: a kind ("group", "group-members", "user",
-// "instance", "instance-outbox") and an id.
+// "post", "media", "instance", "instance-outbox") and an id.
 type localObject struct {
 	kind string
 	id   int64
@@ -56,7 +57,7 @@ func (f *Federation) parseLocal(iri string) (localObject, bool) {
 	if !ok {
 		return localObject{}, false
 	}
-	for _, p := range []struct{ prefix, kind string }{{groupPath, "group"}, {userPath, "user"}, {postPath, "post"}} {
+	for _, p := range []struct{ prefix, kind string }{{groupPath, "group"}, {userPath, "user"}, {postPath, "post"}, {apMediaPath, "media"}} {
 		tail, ok := strings.CutPrefix(rest, p.prefix)
 		if !ok {
 			continue

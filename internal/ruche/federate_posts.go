@@ -187,6 +187,7 @@ func (f *Federation) note(p FedPost, groupIRI, authorIRI string) *activitypub.Ob
 	if p.EditedAt != nil {
 		n.Updated = p.EditedAt.UTC()
 	}
+	n.Attachment = f.attachments(p)
 	for _, m := range p.Mentions {
 		iri, domain := m.APID, m.Domain
 		if iri == "" {

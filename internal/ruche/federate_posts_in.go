@@ -38,7 +38,7 @@ func (f *Federation) memberActivity(ctx context.Context, in IncomingActivity, a 
 		if err != nil || m.State != StateMember {
 			return nil // not a member: refused
 		}
-		return f.storeNote(ctx, a.Type, n, groupID, m.AccountID)
+		return f.storeNote(ctx, a.Type, n, groupID, m.AccountID, in.Host)
 	case activitypub.TypeDelete:
 		// Authors delete their own posts, member or not any more.
 		if !idOn(a.Object.IRI, in.Host) {
@@ -143,7 +143,7 @@ func (f *Federation) groupAnnounce(ctx context.Context, in IncomingActivity, ann
 	if err != nil {
 		return err
 	}
-	return f.storeNote(ctx, inner.Type, n, groupID, authorID)
+	return f.storeNote(ctx, inner.Type, n, groupID, authorID, in.Host)
 }
 
 // groupReaction applies a partner's group's relay of a Like or boost (or its Undo) of
@@ -197,8 +197,9 @@ func (f *Federation) deleteOwnInGroup(ctx context.Context, noteID string, groupI
 	return nil
 }
 
-// storeNote creates or edits the post a Note is, in groupID, by authorID.
-func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.Object, groupID, authorID int64) error {
+// storeNote creates or edits the post a Note is, in groupID, by authorID; its files
+// come from host, the instance that sent it.
+func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.Object, groupID, authorID int64, host string) error {
 	html := richtext.Sanitize(n.Content)
 	spoiler := n.Summary
 	if len([]rune(spoiler)) > MaxSpoilerChars {
@@ -233,6 +234,7 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	if gone, err := f.Store.Tombstoned(ctx, n.ID); err != nil || gone {
 		return err // deleted before it arrived
 	}
+	d.MediaIDs = f.fetchAttachments(ctx, n, host, authorID)
 	if parent := n.InReplyTo.IRI; parent != "" {
 		if id, account, group, ok := f.localPost(ctx, parent); ok && group == groupID {
 			d.InReplyToID, d.InReplyToAccountID = id, account

@@ -219,6 +219,8 @@ type FederationStore interface {
 	ShareCreatedAt(ctx context.Context, groupID int64, domain string) (time.Time, error)
 	// HasLocalMembers reports whether anyone here is a member of a group.
 	HasLocalMembers(ctx context.Context, groupID int64) (bool, error)
+	// Media returns an upload by id (attached files are served to partners).
+	Media(ctx context.Context, id int64) (MediaRecord, error)
 	// AccountByAPID returns the id of the account with that actor id.
 	AccountByAPID(ctx context.Context, apID string) (int64, error)
 	// CreatePost, EditPost and DeletePost are the posts store's: a post from a partner
@@ -284,6 +286,8 @@ type FedPost struct {
 	// group's members and partners' people, never someone of this instance outside
 	// the group.
 	Mentions []FedMention
+	// Media are its attachments, in order.
+	Media []Attachment
 }
 
 // FedMention is a person a group post mentions.

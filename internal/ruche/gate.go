@@ -173,7 +173,9 @@ func (f *Federation) instanceUpdate(a *activitypub.Object) ([]byte, error) {
 //   - a member's actor document: the partners that have members in a shared group with
 //     the member (or host a group the member asks to join), never a suspended member;
 //   - a post written here in a shared group, as a Note: the partners it is shared with
-//     that have members in it.
+//     that have members in it;
+//   - a file attached to a post of a local shared group (whoever wrote it): the same
+//     partners; to a post written here in a partner's group: that group's instance.
 func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 	if !peer.Partner.Active() {
 		return ErrNotFound
@@ -212,6 +214,8 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 			return cmpErr(err, ErrNotFound)
 		}
 		return nil
+	case "media":
+		return f.revealMedia(ctx, obj.id, domain)
 	case "user":
 		ok, err := f.Store.InGroupSharedWith(ctx, obj.id, domain)
 		if err != nil || !ok {
@@ -220,6 +224,32 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 		return nil
 	}
 	return ErrNotFound
+}
+
+// revealMedia is Reveal's rule for an attached file.
+func (f *Federation) revealMedia(ctx context.Context, id int64, domain string) error {
+	rec, err := f.Store.Media(ctx, id)
+	if err != nil || rec.PostID == 0 || rec.State != MediaReady {
+		return cmpErr(err, ErrNotFound)
+	}
+	p, err := f.Store.FederatedPost(ctx, rec.PostID)
+	if err != nil {
+		return err
+	}
+	if p.GroupAPID != "" { // a partner's group: only what was written here, to its home
+		if p.GroupDomain != domain || p.APID != "" {
+			return ErrNotFound
+		}
+		return nil
+	}
+	if err := f.Shares.GroupShared(ctx, p.GroupID, domain); err != nil {
+		return err
+	}
+	n, err := f.Store.CountGroupMembersFrom(ctx, p.GroupID, domain)
+	if err != nil || n == 0 {
+		return cmpErr(err, ErrNotFound)
+	}
+	return nil
 }
 
 // cmpErr is err, or fallback when err is nil.

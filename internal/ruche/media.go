@@ -147,6 +147,11 @@ func (m *Media) Open(ctx context.Context, path string, q url.Values) (Served, er
 	if !ok || !ok2 || err != nil || m.URLs.Check(path, q, m.now()) != nil {
 		return Served{}, ErrNotFound
 	}
+	return m.openRecord(ctx, id, variant)
+}
+
+// openRecord opens a variant of a ready upload.
+func (m *Media) openRecord(ctx context.Context, id int64, variant string) (Served, error) {
 	rec, err := m.Store.Media(ctx, id)
 	if err != nil || rec.State != MediaReady {
 		return Served{}, cmpErr(err, ErrNotFound)
