@@ -153,7 +153,7 @@ func (b fedBench) run(ctx context.Context, cfg config.Config, db *database, log 
 		return fedResult{}, err
 	}
 	defer fed.RemovePartner(context.WithoutCancel(ctx), nil, partner.host())
-	queue, err := jobs.New(db.store.Pool(), &ruche.Accounts{Store: db.store}, nil, nil, fed, nil, log)
+	queue, err := jobs.New(db.store.Pool(), &ruche.Accounts{Store: db.store}, nil, nil, fed, nil, nil, log)
 	if err != nil {
 		return fedResult{}, err
 	}

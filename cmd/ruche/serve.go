@@ -18,8 +18,10 @@ import (
 	"github.com/ruche-hive/ruche/internal/config"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/jobs"
+	"github.com/ruche-hive/ruche/internal/linkpreview"
 	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/internal/safehttp"
 	"github.com/ruche-hive/ruche/internal/server"
 	"github.com/ruche-hive/ruche/internal/webpush"
 	"github.com/ruche-hive/ruche/web"
@@ -119,7 +121,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.media = media
 	fed.Media = media
-	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, media, m.Log); err != nil {
+	previews := &ruche.Previews{Store: m.db.store, Fetcher: &linkpreview.Fetcher{
+		Client:    safehttp.NewClient(safehttp.Options{AllowPrivate: cfg.Dev, Timeout: 10 * time.Second}),
+		Internal:  cfg.PreviewInternal,
+		UserAgent: "Ruche (link previews; +" + cfg.BaseURL() + ")",
+	}}
+	if m.queue, err = jobs.New(m.db.store.Pool(), accounts, push, m.db.store, fed, media, previews, m.Log); err != nil {
 		return err
 	}
 	// Activities and received ones become jobs in the transaction that stores them.

@@ -36,6 +36,9 @@ type Config struct {
 	SecretPrevious string // the secret key before a rotation, still accepted for opening
 	GroupSharing   string // who shares groups with partners: "admins" or "owners" (ruche.SharingPolicy)
 	Media          Media
+	// PreviewInternal are the company's hosts whose links never get a preview fetched
+	// ("wiki.acme.com", "*.corp.acme.com").
+	PreviewInternal []string
 }
 
 // Media is where uploads go and how large they may be.
@@ -80,6 +83,7 @@ var Settings = []Setting{
 	{"RUCHE_SECRET_KEY_PREVIOUS", "secret-key-previous", "", "the previous RUCHE_SECRET_KEY during a rotation (see README)"},
 	{"RUCHE_PUBLISH_COUNTS", "publish-counts", "false", "give the number of members in NodeInfo and /api/v2/instance (off: a company's size is its own business)"},
 	{"RUCHE_GROUP_SHARING", "group-sharing", "admins", "who may share a group with partner instances: admins, or owners (a group's owners too, with the partners admins added)"},
+	{"RUCHE_PREVIEW_INTERNAL_HOSTS", "preview-internal-hosts", "", "comma-separated company hosts whose links never get a preview fetched, e.g. wiki.acme.com,*.corp.acme.com"},
 	{"RUCHE_MEDIA_DIR", "media-dir", "", "directory of uploaded files (default: <data>/media); not used with RUCHE_S3_BUCKET"},
 	{"RUCHE_MEDIA_IMAGE_MB", "media-image-mb", "16", "largest image upload, in MB"},
 	{"RUCHE_MEDIA_VIDEO_MB", "media-video-mb", "100", "largest video or sound upload, in MB"},
@@ -294,6 +298,14 @@ func parse(v map[string]string) (Config, error) {
 	}
 	if c.Media.S3.Insecure && !c.Dev {
 		errs = append(errs, settingError("RUCHE_S3_INSECURE", "is allowed only in development mode (RUCHE_DEV=true)"))
+	}
+	for _, h := range strings.Split(v["RUCHE_PREVIEW_INTERNAL_HOSTS"], ",") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			if strings.ContainsAny(h, "/ @?#") {
+				errs = append(errs, settingError("RUCHE_PREVIEW_INTERNAL_HOSTS", "%q is not a host name or *.domain", h))
+			}
+			c.PreviewInternal = append(c.PreviewInternal, h)
+		}
 	}
 	if c.GroupSharing != "admins" && c.GroupSharing != "owners" {
 		errs = append(errs, settingError("RUCHE_GROUP_SHARING", "%q is not admins or owners", v["RUCHE_GROUP_SHARING"]))

@@ -49,9 +49,9 @@ var RescueStuckJobsAfter = 2 * time.Minute
 
 // New returns a River client with Ruche's workers and periodic jobs. Start it with
 // Start(ctx) and stop it with Stop(ctx), which waits for running jobs. push may be nil
-// (no Web Push), and fed and media too (no federation, no uploads), as in tests of
-// other jobs.
-func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, fed *ruche.Federation, media *ruche.Media, log *slog.Logger) (*river.Client[pgx.Tx], error) {
+// (no Web Push), and fed, media and previews too (no federation, no uploads, no link
+// previews), as in tests of other jobs.
+func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox PushOutbox, fed *ruche.Federation, media *ruche.Media, previews *ruche.Previews, log *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeWorker{accounts: accounts, log: log})
 	periodic := []*river.PeriodicJob{
@@ -67,6 +67,9 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 	}
 	if media != nil {
 		periodic = append(periodic, AddMedia(workers, media))
+	}
+	if previews != nil {
+		AddPreviews(workers, previews)
 	}
 	return river.NewClient(riverpgxv5.New(pool), &river.Config{
 		// A queue fetches at most MaxWorkers jobs per fetch and at most once per cooldown:

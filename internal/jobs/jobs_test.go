@@ -29,7 +29,7 @@ func TestPurgeRunsOnStart(t *testing.T) {
 	if err := store.CreateSession(ctx, hash, u.ID, ruche.SessionInfo{}, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	client, err := jobs.New(store.Pool(), accounts, nil, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	client, err := jobs.New(store.Pool(), accounts, nil, nil, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

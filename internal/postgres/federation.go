@@ -21,6 +21,7 @@ type Queue interface {
 	InsertDeliveries(ctx context.Context, tx pgx.Tx, ds []ruche.Delivery) error
 	InsertProcessing(ctx context.Context, tx pgx.Tx, incomingIDs []int64) error
 	InsertMediaProcessing(ctx context.Context, tx pgx.Tx, mediaID int64) error
+	InsertCardFetch(ctx context.Context, tx pgx.Tx, url string) error
 }
 
 // SetQueue gives the store the job queue federation and media writes need. Call it once, while

@@ -62,6 +62,10 @@ func (failingQueue) InsertMediaProcessing(context.Context, pgx.Tx, int64) error 
 	return errQueueDown
 }
 
+func (failingQueue) InsertCardFetch(context.Context, pgx.Tx, string) error {
+	return errQueueDown
+}
+
 func count(t *testing.T, s *postgres.Store, query string, args ...any) int {
 	t.Helper()
 	var n int

@@ -84,12 +84,15 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 			apID = &d.APID
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, in_reply_to_id, in_reply_to_account_id,
-				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id, ap_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id, ap_id, card_url)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, nullif($14, '')) RETURNING id`,
 			d.AuthorID, d.Visibility, nullID(d.InReplyToID), nullID(d.InReplyToAccountID),
-			d.Source, d.HTML, d.SpoilerText, title, start, end, place, nullID(d.GroupID), apID).Scan(&id)
+			d.Source, d.HTML, d.SpoilerText, title, start, end, place, nullID(d.GroupID), apID, d.CardURL).Scan(&id)
 		if err != nil {
 			return interpret(err)
+		}
+		if err := s.wantCard(ctx, tx, d.CardURL); err != nil {
+			return err
 		}
 		if err := recordIdempotentPost(ctx, tx, d, id); err != nil {
 			return err
@@ -213,9 +216,13 @@ func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error
 		if tag.RowsAffected() == 0 {
 			return ruche.ErrNotFound
 		}
-		if _, err := tx.Exec(ctx, `UPDATE posts SET source = $2, html = $3, spoiler_text = $4, edited_at = coalesce($5, now()) WHERE id = $1`,
-			id, d.Source, d.HTML, d.SpoilerText, d.EditedAt); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE posts SET source = $2, html = $3, spoiler_text = $4, edited_at = coalesce($5, now()),
+				card_url = nullif($6, '') WHERE id = $1`,
+			id, d.Source, d.HTML, d.SpoilerText, d.EditedAt, d.CardURL); err != nil {
 			return interpret(err)
+		}
+		if err := s.wantCard(ctx, tx, d.CardURL); err != nil {
+			return err
 		}
 		if err := setMentionsAndTags(ctx, tx, id, d); err != nil {
 			return err

@@ -43,7 +43,9 @@ var postSelect = `SELECT p.id, ` + authorColumns("a") + `,
 		'w', md.width, 'h', md.height, 'tw', md.thumb_width, 'th', md.thumb_height, 'ms', md.duration_ms, 'bh', md.blurhash,
 		'fx', md.focus_x, 'fy', md.focus_y, 'alt', md.description, 'at', md.created_at) ORDER BY md.position)
 		FROM media md WHERE md.post_id = p.id),
-	ARRAY(SELECT coalesce(ma.domain, '') FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id)
+	ARRAY(SELECT coalesce(ma.domain, '') FROM mentions m JOIN accounts ma ON ma.id = m.account_id WHERE m.post_id = p.id AND %[3]s ORDER BY m.account_id),
+	(SELECT json_build_object('url', lc.url, 'kind', lc.kind, 'title', lc.title, 'description', lc.description,
+		'author', lc.author_name, 'provider', lc.provider) FROM link_cards lc WHERE lc.url = p.card_url AND lc.state = 'ready')
 FROM posts p JOIN accounts a ON a.id = p.account_id LEFT JOIN accounts ga ON ga.id = p.group_id `
 
 // selectPosts returns postSelect with the rules filled in for viewer $1, role $2: the
@@ -62,7 +64,7 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 	var place string
 	var mentionIDs []int64
 	var mentionNames, mentionDomains []string
-	var media []byte
+	var media, card []byte
 	var likes, boosts, replies int64
 	var group ruche.GroupRef
 	dest := append(append(make([]any, 0, 40), &p.ID), authorDest(&p.Author)...)
@@ -71,11 +73,14 @@ func scanPost(row pgx.CollectableRow) (ruche.Post, error) {
 		&p.Source, &p.HTML, &p.SpoilerText, &title, &start, &end, &place,
 		&p.CreatedAt, &p.EditedAt, &likes, &boosts, &p.Liked, &p.Boosted, &p.Bookmarked,
 		&p.Tags, &mentionIDs, &mentionNames, &replies, &group.ID, &group.Handle, &group.Name, &group.Domain, &group.SharedWith, &p.ViewerModeratesGroup, &p.Pinned,
-		&media, &mentionDomains)...)
+		&media, &mentionDomains, &card)...)
 	if err != nil {
 		return p, err
 	}
 	if p.Media, err = scanAttachments(media, p.ID, p.Author.ID); err != nil {
+		return p, err
+	}
+	if p.Card, err = scanCard(card); err != nil {
 		return p, err
 	}
 	p.Likes, p.Boosts, p.Replies = int(likes), int(boosts), int(replies)

@@ -209,7 +209,8 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	if len([]rune(source)) > MaxPostChars {
 		source = string([]rune(source)[:MaxPostChars])
 	}
-	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID}
+	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID,
+		CardURL: cardLink(html)}
 	mentions, err := f.noteMentions(ctx, n, groupID, authorID)
 	if err != nil {
 		return err

@@ -93,6 +93,7 @@ type Post struct {
 	Mentions           []Author
 	Tags               []string
 	Media              []Attachment // in the author's order
+	Card               *LinkCard    // the first link's preview, once fetched
 	Likes, Boosts      int
 	Replies            int
 	Liked, Boosted     bool // by the viewer

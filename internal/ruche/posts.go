@@ -230,6 +230,7 @@ func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Pos
 		return Post{}, err
 	}
 	d.HTML, d.Tags = r.HTML, r.Tags
+	d.CardURL = cardLink(r.HTML)
 	d.MentionIDs = withoutID(mentions, u.ID)
 	// The parent's author is part of the conversation even when not named, or a
 	// direct or followers-only reply could be invisible to the person it answers.
@@ -326,7 +327,7 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 		return Post{}, Errorf(CodeForbidden, "error.edit_not_yours")
 	}
 	d := PostDraft{AuthorID: u.ID, Visibility: f.Visibility, Source: source, HTML: r.HTML, SpoilerText: spoiler,
-		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID}
+		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID, CardURL: cardLink(r.HTML)}
 	if d.InReplyToAccountID != 0 && d.InReplyToAccountID != u.ID && !containsID(d.MentionIDs, d.InReplyToAccountID) {
 		d.MentionIDs = append(d.MentionIDs, d.InReplyToAccountID)
 	}

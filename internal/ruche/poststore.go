@@ -96,6 +96,9 @@ type PostDraft struct {
 	// MediaIDs, for CreatePost, are uploads to attach, in order: the author's, ready
 	// and unattached, or the post is not made (CodeInvalid).
 	MediaIDs []int64
+	// CardURL is the link whose preview the post shows ("" for none); a new one is
+	// fetched in the background.
+	CardURL string
 	// EditedAt, for EditPost, is when a partner's post was edited there (nil: now).
 	// An edit older than the one stored is ignored: edits may arrive out of order.
 	EditedAt *time.Time

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/richtext"
 )
@@ -537,7 +538,7 @@ func (p *Push) validEndpoint(raw string) (string, error) {
 		return raw, nil
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		if !IsPublicAddr(a) {
+		if !activitypub.IsPublicAddr(a) {
 			return "", bad
 		}
 	} else if host == "localhost" || strings.HasSuffix(host, ".localhost") || !strings.Contains(host, ".") ||
@@ -564,42 +565,4 @@ func validP256(b []byte) bool {
 	}
 	_, err := ecdh.P256().NewPublicKey(b)
 	return err == nil
-}
-
-// nonPublic are the ranges, beyond what netip's predicates name, that no outside
-// service lives in: shared address space (carrier NAT), IETF protocol assignments,
-// benchmarking, documentation, reserved, NAT64 and 6to4 (which can embed a private
-// IPv4 address), IPv6 documentation and site-local.
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("192.0.2.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("198.51.100.0/24"),
-	netip.MustParsePrefix("203.0.113.0/24"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"),
-	netip.MustParsePrefix("2002::/16"),
-	netip.MustParsePrefix("2001:db8::/32"),
-	netip.MustParsePrefix("100::/64"),
-	netip.MustParsePrefix("fec0::/10"), // deprecated site-local, still routed inside some networks
-}
-
-// IsPublicAddr is the rule for addresses the server may contact on a member's say-so
-// (push endpoints): public unicast only, never loopback, private, link-local or the
-// other special ranges, so that a member cannot make the server reach inside the
-// company's network.
-func IsPublicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if !a.IsValid() || !a.IsGlobalUnicast() || a.IsPrivate() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
 }

@@ -10,15 +10,17 @@
 package safehttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/ruche-hive/ruche/internal/ruche"
+	"github.com/ruche-hive/ruche/activitypub"
 )
 
 // Defaults for the zero values of Options.
@@ -53,14 +55,14 @@ type Options struct {
 	// UserAgent is sent with requests that do not set their own.
 	UserAgent string
 	// Check, when set and AllowPrivate is false, replaces the public-address rule
-	// (ruche.IsPublicAddr): it reports whether the client may connect to the address.
+	// (activitypub.IsPublicAddr): it reports whether the client may connect to the address.
 	// It exists so that tests can admit one loopback server and still see every other
 	// address refused; production code leaves it nil.
 	Check func(netip.AddrPort) bool
 }
 
 // NewClient returns a client that, unless o.AllowPrivate, connects only to addresses
-// ruche.IsPublicAddr accepts (or o.Check, when set). It uses no proxy, whatever the
+// activitypub.IsPublicAddr accepts (or o.Check, when set). It uses no proxy, whatever the
 // environment says, since a proxy would dial on our behalf past the check. Requests
 // that cannot be sent return errors wrapping ErrNotPublic, ErrBadScheme or
 // ErrTooManyRedirects, besides the usual network errors. Safe for concurrent use;
@@ -82,7 +84,7 @@ func NewClient(o Options) *http.Client {
 	}
 	base := &http.Transport{
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		DialContext:           localhostDial(dialer, o.AllowPrivate),
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,
@@ -138,7 +140,27 @@ func checkScheme(req *http.Request) error {
 	return nil
 }
 
-func defaultCheck(ap netip.AddrPort) bool { return ruche.IsPublicAddr(ap.Addr()) }
+// localhostDial dials through d, with "localhost" and every "*.localhost" name (RFC
+// 6761 reserves them for the local machine) refused outright, or, when private
+// addresses are allowed (development), sent to 127.0.0.1 without asking DNS, as
+// federation does: pages at site.localhost:PORT then work on one machine.
+func localhostDial(d *net.Dialer, allowPrivate bool) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			if !allowPrivate {
+				return nil, fmt.Errorf("%w: %s", ErrNotPublic, host)
+			}
+			address = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, address)
+	}
+}
+
+func defaultCheck(ap netip.AddrPort) bool { return activitypub.IsPublicAddr(ap.Addr()) }
 
 // checkAddress applies check to address, an "ip:port" as net.Dialer.Control receives
 // it once the name is resolved.
