@@ -38,6 +38,33 @@ func (s *fedSite) find(u ruche.User, groupID int64, text string) (ruche.Post, bo
 	return ruche.Post{}, false
 }
 
+// sharedDesign makes owner's open group design at acme, shared with hub, and has
+// joiner of hub join it; it returns the group at acme, its copy at hub and its handle.
+func sharedDesign(t *testing.T, acme, hub *fedSite, owner, joiner ruche.User) (ruche.Group, ruche.Group, string) {
+	t.Helper()
+	ctx := context.Background()
+	design, err := acme.groups.Create(ctx, owner, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
+		t.Fatal(err)
+	}
+	handle := "design@" + hostOf(acme.base)
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.groups.Join(ctx, joiner, handle); err != nil {
+		t.Fatal(err)
+	}
+	var copy ruche.Group
+	eventually(t, 20*time.Second, joiner.Username+" never became a member", func() bool {
+		copy, err = hub.groups.Get(ctx, joiner, handle)
+		return err == nil && copy.ViewerState == ruche.StateMember
+	})
+	return design, copy, handle
+}
+
 // Across instances, people of a shared group act on each other's posts as they would
 // at home: a like counts on every instance and its author is told; a reply tells
 // whom it answers; an @name@host mention tells whom it names; and a moderator's
@@ -51,28 +78,10 @@ func TestFederationGroupInteractions(t *testing.T) {
 	if err := hub.posts.SetFollowing(ctx, yan, "zoe", true); err != nil {
 		t.Fatal(err)
 	}
-	design, err := acme.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
-	if err != nil {
-		t.Fatal(err)
-	}
+	design, hubDesign, handle := sharedDesign(t, acme, hub, ana, zoe)
 	if _, err := acme.groups.Join(ctx, bob, "design"); err != nil {
 		t.Fatal(err)
 	}
-	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
-		t.Fatal(err)
-	}
-	handle := "design@" + hostOf(acme.base)
-	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := hub.groups.Join(ctx, zoe, handle); err != nil {
-		t.Fatal(err)
-	}
-	var hubDesign ruche.Group
-	eventually(t, 20*time.Second, "zoe never became a member", func() bool {
-		hubDesign, err = hub.groups.Get(ctx, zoe, handle)
-		return err == nil && hubDesign.ViewerState == ruche.StateMember
-	})
 	anaAt, zoeAt := "ana@"+hostOf(acme.base), "zoe@"+hostOf(hub.base)
 
 	// zoe writes; ana and bob like it at acme: zoe is told at hub, and hub counts 2.

@@ -19,25 +19,7 @@ func TestFederationGroupMedia(t *testing.T) {
 	partner(t, acme.m, hub.base)
 	partner(t, hub.m, acme.base)
 	ana, zoe := acme.user(t, "ana"), hub.user(t, "zoe")
-	design, err := acme.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
-		t.Fatal(err)
-	}
-	handle := "design@" + hostOf(acme.base)
-	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := hub.groups.Join(ctx, zoe, handle); err != nil {
-		t.Fatal(err)
-	}
-	var hubDesign ruche.Group
-	eventually(t, 20*time.Second, "zoe never became a member", func() bool {
-		hubDesign, err = hub.groups.Get(ctx, zoe, handle)
-		return err == nil && hubDesign.ViewerState == ruche.StateMember
-	})
+	design, hubDesign, handle := sharedDesign(t, acme, hub, ana, zoe)
 
 	photo, err := acme.m.media.Upload(ctx, ana, ruche.Upload{Body: bytes.NewReader(corpus(t, "exif-gps.jpg")), Name: "site.jpg", Description: "The site"}, true)
 	if err != nil {

@@ -173,31 +173,17 @@ func (f *Federation) followAnswered(ctx context.Context, in IncomingActivity, an
 	if follow == nil || follow.Type != activitypub.TypeFollow || !activitypub.SameActor(follow.Object.IRI, in.Actor) {
 		return nil
 	}
-	user, ok := f.parseLocal(follow.Actor.IRI)
-	if !ok || user.kind != "user" {
-		return nil
-	}
-	groupID, err := f.Store.GroupByActor(ctx, in.Actor)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	state, followID, err := f.Store.LocalMembership(ctx, groupID, user.id)
-	if errors.Is(err, ErrNotFound) || err == nil && follow.ID != "" && follow.ID != followID {
-		return nil // not what this member asked, or no longer
-	}
-	if err != nil {
-		return err
+	groupID, userID, state, followID, err := f.answeredMember(ctx, in.Actor, follow.Actor.IRI)
+	if err != nil || groupID == 0 || follow.ID != "" && follow.ID != followID {
+		return err // not what this member asked, or no longer
 	}
 	if answer.Type == activitypub.TypeAccept {
 		if state == StateMember {
 			return nil
 		}
-		return f.Store.SetMembership(ctx, groupID, user.id, StateMember, GroupMember, NotifyGroupApproved, groupID)
+		return f.Store.SetMembership(ctx, groupID, userID, StateMember, GroupMember, NotifyGroupApproved, groupID)
 	}
-	return f.Store.RemoveMembership(ctx, groupID, user.id)
+	return f.Store.RemoveMembership(ctx, groupID, userID)
 }
 
 // memberRemoved applies a partner's group's Remove of a member of this instance from
@@ -206,21 +192,27 @@ func (f *Federation) memberRemoved(ctx context.Context, in IncomingActivity, rem
 	if remove.Target.IRI != in.Actor+"/members" {
 		return nil
 	}
-	user, ok := f.parseLocal(remove.Object.IRI)
+	groupID, userID, _, _, err := f.answeredMember(ctx, in.Actor, remove.Object.IRI)
+	if err != nil || groupID == 0 {
+		return err
+	}
+	return f.Store.RemoveMembership(ctx, groupID, userID)
+}
+
+// answeredMember finds the standing in the partner's group groupIRI of the local
+// member userIRI names; groupID is 0 when there is none to change.
+func (f *Federation) answeredMember(ctx context.Context, groupIRI, userIRI string) (groupID, userID int64, state MembershipState, followID string, err error) {
+	user, ok := f.parseLocal(userIRI)
 	if !ok || user.kind != "user" {
-		return nil
+		return 0, 0, "", "", nil
 	}
-	groupID, err := f.Store.GroupByActor(ctx, in.Actor)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	groupID, err = f.Store.GroupByActor(ctx, groupIRI)
 	if err != nil {
-		return err
+		return 0, 0, "", "", ignoreNotFound(err)
 	}
-	if _, _, err := f.Store.LocalMembership(ctx, groupID, user.id); errors.Is(err, ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return err
+	state, followID, err = f.Store.LocalMembership(ctx, groupID, user.id)
+	if err != nil {
+		return 0, 0, "", "", ignoreNotFound(err)
 	}
-	return f.Store.RemoveMembership(ctx, groupID, user.id)
+	return groupID, user.id, state, followID, nil
 }
