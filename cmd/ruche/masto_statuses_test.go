@@ -404,8 +404,8 @@ func TestMastoStatusBadInput(t *testing.T) {
 	stError(alice, 422, "POST", "/api/v1/statuses", map[string]any{"status": long}, "at most 5000 characters; this one has 5001")
 	stError(alice, 422, "PUT", path, map[string]any{"status": long}, "at most 5000 characters")
 	stError(alice, 422, "POST", "/api/v1/statuses", map[string]any{"status": "  "}, "Write something")
-	stError(alice, 422, "POST", "/api/v1/statuses", map[string]any{"status": "pic", "media_ids": []string{"1"}}, "Attachments")
-	stError(alice, 422, "PUT", path, map[string]any{"status": "pic", "media_ids": []string{"1"}}, "Attachments")
+	stError(alice, 422, "POST", "/api/v1/statuses", map[string]any{"status": "pic", "media_ids": []string{"1"}}, "cannot be attached")
+	stError(alice, 422, "PUT", path, map[string]any{"status": "pic", "media_ids": []string{"1"}}, "Attachments cannot be changed")
 	stError(alice, 422, "POST", "/api/v1/statuses",
 		map[string]any{"status": "vote", "poll": map[string]any{"options": []string{"a", "b"}, "expires_in": 3600}}, "Polls")
 	stError(alice, 422, "POST", "/api/v1/statuses", url.Values{"status": {"later"}, "scheduled_at": {"2099-01-01T00:00:00Z"}}, "Scheduled")

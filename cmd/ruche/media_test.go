@@ -157,3 +157,66 @@ func TestMediaInGroupPosts(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPictures: avatars and headers of members and groups go through the same
+// pipeline: cleaned, cropped, served under capability URLs beside the person's posts;
+// only images are taken, and only a group's managers change its pictures.
+func TestPictures(t *testing.T) {
+	ctx := context.Background()
+	m, _ := bootWith(t, testdb.New(t), nil)
+	s := &fedSite{m: m, groups: &ruche.Groups{Store: m.db.store, Shares: m.db.store}, posts: &ruche.Posts{Store: m.db.store}}
+	ana, bob := s.user(t, "ana"), s.user(t, "bob")
+	avatar, err := m.media.SetOwnPicture(ctx, ana, ruche.PictureAvatar, ruche.Upload{Body: bytes.NewReader(corpus(t, "exif-gps.jpg")), Name: "me.jpg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if avatar.Width != avatar.Height || avatar.Width == 0 {
+		t.Errorf("avatar %dx%d, want square", avatar.Width, avatar.Height)
+	}
+	p, err := s.posts.Create(ctx, ana, ruche.NewPost{Source: "Hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Author.Avatar != avatar.ID {
+		t.Fatalf("the post's author has avatar %d, want %d", p.Author.Avatar, avatar.ID)
+	}
+	code, h, body := fetch(t, m.media.PictureURL(p.Author.Avatar))
+	if code != 200 || h.Get("Content-Type") != "image/jpeg" || bytes.Contains(body, []byte("SECRET")) {
+		t.Errorf("GET the avatar: %d %s, clean %v", code, h.Get("Content-Type"), !bytes.Contains(body, []byte("SECRET")))
+	}
+	header, err := m.media.SetOwnPicture(ctx, ana, ruche.PictureHeader, ruche.Upload{Body: bytes.NewReader(corpus(t, "text-chunks.png"))})
+	if err != nil || header.Width == 0 {
+		t.Fatalf("header: %+v %v", header, err)
+	}
+	if prof, err := s.posts.Profile(ctx, bob, "ana"); err != nil || prof.Header != header.ID || prof.Avatar != avatar.ID {
+		t.Errorf("ana's profile: avatar %d header %d (%v)", prof.Avatar, prof.Header, err)
+	}
+	if _, err := m.media.SetOwnPicture(ctx, ana, ruche.PictureAvatar, ruche.Upload{Body: bytes.NewReader(corpus(t, "tags.mp3"))}); ruche.ErrorCode(err) != ruche.CodeInvalid {
+		t.Errorf("a sound as avatar: %v, want refused", err)
+	}
+	// Removing the avatar brings back the initials; the old picture is swept later.
+	if _, err := m.media.SetOwnPicture(ctx, ana, ruche.PictureAvatar, ruche.Upload{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.posts.Post(ctx, bob, p.ID); got.Author.Avatar != 0 {
+		t.Errorf("after removal the author's avatar is %d", got.Author.Avatar)
+	}
+
+	// A group's pictures are its managers'.
+	if _, err := s.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.groups.Join(ctx, bob, "design"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.groups.SetGroupPicture(ctx, m.media, bob, "design", ruche.PictureAvatar, ruche.Upload{Body: bytes.NewReader(corpus(t, "exif-gps.jpg"))}); ruche.ErrorCode(err) != ruche.CodeForbidden {
+		t.Errorf("a plain member sets the group's avatar: %v", err)
+	}
+	ga, err := s.groups.SetGroupPicture(ctx, m.media, ana, "design", ruche.PictureAvatar, ruche.Upload{Body: bytes.NewReader(corpus(t, "exif-gps.jpg"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.groups.Get(ctx, bob, "design"); err != nil || g.Avatar != ga.ID {
+		t.Errorf("the group's avatar: %d (%v), want %d", g.Avatar, err, ga.ID)
+	}
+}

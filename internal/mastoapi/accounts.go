@@ -364,10 +364,10 @@ func (a *API) accountRelationships(w http.ResponseWriter, r *http.Request, u ruc
 // --- An account's statuses ----------------------------------------------------------
 
 // accountStatuses is a person's profile stream, or a group's stream when the id is a
-// group's, each post through the gate. only_media finds nothing until media exist;
-// pinned finds a group's pinned posts (people pin nothing in Ruche); exclude_replies
-// keeps threads (replies to oneself), as Mastodon does; tagged keeps the posts with
-// that hashtag.
+// group's, each post through the gate. only_media keeps the posts with attachments
+// (not boosts, as Mastodon does); pinned finds a group's pinned posts (people pin
+// nothing in Ruche); exclude_replies keeps threads (replies to oneself), as Mastodon
+// does; tagged keeps the posts with that hashtag.
 func (a *API) accountStatuses(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
 	n, err := id(r.PathValue("id"))
 	if err != nil {
@@ -382,9 +382,6 @@ func (a *API) accountStatuses(w http.ResponseWriter, r *http.Request, u ruche.Us
 	if err != nil {
 		return nil, err
 	}
-	if p.Bool("only_media") {
-		return []Status{}, nil
-	}
 	if p.Bool("pinned") {
 		if acc.Group == nil {
 			return []Status{}, nil
@@ -393,9 +390,15 @@ func (a *API) accountStatuses(w http.ResponseWriter, r *http.Request, u ruche.Us
 		if err != nil {
 			return nil, err
 		}
+		if p.Bool("only_media") {
+			pinned = slices.DeleteFunc(pinned, func(x ruche.Post) bool { return !hasMedia(x) })
+		}
 		return a.statuses(withinPage(pinned, pg)), nil
 	}
 	var keep []func(ruche.Post) bool
+	if p.Bool("only_media") {
+		keep = append(keep, hasMedia)
+	}
 	if p.Bool("exclude_replies") {
 		keep = append(keep, func(x ruche.Post) bool { return x.InReplyToID == 0 || x.InReplyToAccountID == x.Author.ID })
 	}
@@ -604,3 +607,6 @@ func (a *API) accountFeaturedTags(w http.ResponseWriter, r *http.Request, u ruch
 	}
 	return []any{}, nil
 }
+
+// hasMedia keeps a post with attachments of its own (only_media).
+func hasMedia(x ruche.Post) bool { return x.Reblog == nil && len(x.Media) > 0 }

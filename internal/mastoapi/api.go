@@ -66,6 +66,9 @@ type Route struct {
 	// AppToken: an application's own token (client_credentials) may call it; other
 	// routes need a member behind the token.
 	AppToken bool
+	// Upload: the handler reads the body itself, as a stream bounded by the largest
+	// media limit; the server's 1 MB bound on forms must not apply to it.
+	Upload bool
 	// Unsupported: an action Ruche does not have, answered 422 with a message apps
 	// show (not 404, which they take for a broken server); no answer of it can match
 	// Mastodon's schema, so the schema coverage check leaves it out.
@@ -115,6 +118,10 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, v any, err error) {
 		a.fail(w, r, err)
 		return
 	}
+	status := http.StatusOK
+	if s, ok := v.(withStatus); ok {
+		status, v = s.status, s.v
+	}
 	if v == nil {
 		v = struct{}{}
 	}
@@ -133,6 +140,7 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, v any, err error) {
 	if w.Header().Get("Cache-Control") == "" {
 		w.Header().Set("Cache-Control", "no-store")
 	}
+	w.WriteHeader(status)
 	w.Write(body)
 }
 

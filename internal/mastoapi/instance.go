@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruche-hive/ruche/internal/media"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -62,14 +63,40 @@ func (a *API) languages() []string {
 }
 
 // What the composer may offer. Apps show attach and poll buttons by these numbers, so
-// they say what Ruche takes today: no attachments yet (issue 8), no polls. The keys
+// they say what Ruche takes: attachments when uploads are set up, no polls. The keys
 // stay, as some apps (Ice Cubes) require them.
 const (
-	maxMedia       = 0
+	maxMedia       = 4
 	maxPollOptions = 0
 )
 
-var mediaTypes = []string{}
+// mediaTypes are the types apps may offer to attach: those Ruche can make a clean copy
+// of, or keep as downloads. Apps pick files by them; the bytes still decide.
+var mediaTypes = []string{
+	"image/jpeg", "image/png", "image/gif", "image/webp",
+	"video/mp4", "video/quicktime", "video/webm",
+	"audio/mpeg", "audio/mp3", "audio/mp4", "audio/aac", "audio/wav", "audio/x-wav", "audio/wave", "audio/ogg", "audio/webm",
+	"application/pdf", "text/csv", "text/plain", "application/zip",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	"application/vnd.oasis.opendocument.text",
+	"application/vnd.oasis.opendocument.spreadsheet",
+	"application/vnd.oasis.opendocument.presentation",
+	"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+}
+
+// mediaConfiguration is configuration.media_attachments, and the number of
+// attachments a status may carry: none, and no types, without uploads.
+func (a *API) mediaConfiguration() (config map[string]any, perStatus int) {
+	types, image, video := []string{}, media.DefaultLimits().Image, media.DefaultLimits().Video
+	if a.Media != nil {
+		types, perStatus = mediaTypes, maxMedia
+		image, video = a.Media.Limits.For(media.KindJPEG), a.Media.Limits.For(media.KindMP4)
+	}
+	return map[string]any{"supported_mime_types": types, "image_size_limit": image, "image_matrix_limit": 4096 * 4096,
+		"video_size_limit": video, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000}, perStatus
+}
 
 // vapidKey is the public key phones verify pushes with ("" without Web Push).
 func (a *API) vapidKey(r *http.Request) (string, error) {
@@ -84,6 +111,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 	if err != nil {
 		return nil, err
 	}
+	mediaConfig, perStatus := a.mediaConfiguration()
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	return map[string]any{
 		"domain":       a.host(),
@@ -97,14 +125,13 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 		"languages":    a.languages(),
 		"api_versions": map[string]any{"mastodon": 2},
 		"configuration": map[string]any{
-			"urls":     map[string]any{"streaming": a.streamingURL()},
-			"vapid":    map[string]any{"public_key": vapid},
-			"accounts": map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
-			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": maxMedia, "characters_reserved_per_url": 23},
-			"media_attachments": map[string]any{"supported_mime_types": mediaTypes, "image_size_limit": 16 << 20,
-				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
-			"polls":       map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
-			"translation": map[string]any{"enabled": false},
+			"urls":              map[string]any{"streaming": a.streamingURL()},
+			"vapid":             map[string]any{"public_key": vapid},
+			"accounts":          map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
+			"statuses":          map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": perStatus, "characters_reserved_per_url": 23},
+			"media_attachments": mediaConfig,
+			"polls":             map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+			"translation":       map[string]any{"enabled": false},
 		},
 		"registrations": map[string]any{"enabled": false, "approval_required": true, "message": nil},
 		"contact":       map[string]any{"email": "", "account": nil},
@@ -113,6 +140,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 }
 
 func (a *API) instanceV1(w http.ResponseWriter, r *http.Request, _ ruche.User) (any, error) {
+	mediaConfig, perStatus := a.mediaConfiguration()
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	return map[string]any{
 		"uri":               a.host(),
@@ -129,11 +157,10 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request, _ ruche.User) (
 		"approval_required": true,
 		"invites_enabled":   true,
 		"configuration": map[string]any{
-			"accounts": map[string]any{"max_featured_tags": 0},
-			"statuses": map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": maxMedia, "characters_reserved_per_url": 23},
-			"media_attachments": map[string]any{"supported_mime_types": mediaTypes, "image_size_limit": 16 << 20,
-				"image_matrix_limit": 4096 * 4096, "video_size_limit": 100 << 20, "video_frame_rate_limit": 60, "video_matrix_limit": 2304000},
-			"polls": map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
+			"accounts":          map[string]any{"max_featured_tags": 0},
+			"statuses":          map[string]any{"max_characters": ruche.MaxPostChars, "max_media_attachments": perStatus, "characters_reserved_per_url": 23},
+			"media_attachments": mediaConfig,
+			"polls":             map[string]any{"max_options": maxPollOptions, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746},
 		},
 		"contact_account": nil,
 		"rules":           []any{},

@@ -8,7 +8,7 @@ func (a *API) Routes() []Route {
 	var out []Route
 	for _, part := range [][]Route{a.instanceRoutes(), a.accountRoutes(), a.statusRoutes(), a.timelineRoutes(),
 		a.notificationRoutes(), a.streamingRoutes(), a.pushRoutes(), a.compatRoutes(),
-		a.followRequestRoutes()} {
+		a.followRequestRoutes(), a.mediaRoutes()} {
 		out = append(out, part...)
 	}
 	return out

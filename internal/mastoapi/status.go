@@ -9,39 +9,39 @@ import (
 
 // Status is Mastodon's Status.
 type Status struct {
-	ID                 string     `json:"id"`
-	URI                string     `json:"uri"`
-	URL                string     `json:"url"`
-	CreatedAt          string     `json:"created_at"`
-	EditedAt           *string    `json:"edited_at"`
-	Account            Account    `json:"account"`
-	Content            string     `json:"content"`
-	Text               *string    `json:"text,omitempty"` // only when deleting (for redraft)
-	Visibility         string     `json:"visibility"`
-	Sensitive          bool       `json:"sensitive"`
-	SpoilerText        string     `json:"spoiler_text"`
-	InReplyToID        *string    `json:"in_reply_to_id"`
-	InReplyToAccountID *string    `json:"in_reply_to_account_id"`
-	Reblog             *Status    `json:"reblog"`
-	Application        *AppRef    `json:"application,omitempty"`
-	Language           *string    `json:"language"`
-	MediaAttachments   []any      `json:"media_attachments"`
-	Mentions           []Mention  `json:"mentions"`
-	Tags               []TagRef   `json:"tags"`
-	Emojis             []any      `json:"emojis"`
-	Card               *Card      `json:"card"`
-	Poll               any        `json:"poll"`
-	RepliesCount       int        `json:"replies_count"`
-	ReblogsCount       int        `json:"reblogs_count"`
-	FavouritesCount    int        `json:"favourites_count"`
-	QuotesCount        int        `json:"quotes_count"`
-	Favourited         bool       `json:"favourited"`
-	Reblogged          bool       `json:"reblogged"`
-	Bookmarked         bool       `json:"bookmarked"`
-	Muted              bool       `json:"muted"`
-	Pinned             bool       `json:"pinned"`
-	Filtered           []any      `json:"filtered"`
-	Group              *GroupNote `json:"ruche_group,omitempty"`
+	ID                 string            `json:"id"`
+	URI                string            `json:"uri"`
+	URL                string            `json:"url"`
+	CreatedAt          string            `json:"created_at"`
+	EditedAt           *string           `json:"edited_at"`
+	Account            Account           `json:"account"`
+	Content            string            `json:"content"`
+	Text               *string           `json:"text,omitempty"` // only when deleting (for redraft)
+	Visibility         string            `json:"visibility"`
+	Sensitive          bool              `json:"sensitive"`
+	SpoilerText        string            `json:"spoiler_text"`
+	InReplyToID        *string           `json:"in_reply_to_id"`
+	InReplyToAccountID *string           `json:"in_reply_to_account_id"`
+	Reblog             *Status           `json:"reblog"`
+	Application        *AppRef           `json:"application,omitempty"`
+	Language           *string           `json:"language"`
+	MediaAttachments   []MediaAttachment `json:"media_attachments"`
+	Mentions           []Mention         `json:"mentions"`
+	Tags               []TagRef          `json:"tags"`
+	Emojis             []any             `json:"emojis"`
+	Card               *Card             `json:"card"`
+	Poll               any               `json:"poll"`
+	RepliesCount       int               `json:"replies_count"`
+	ReblogsCount       int               `json:"reblogs_count"`
+	FavouritesCount    int               `json:"favourites_count"`
+	QuotesCount        int               `json:"quotes_count"`
+	Favourited         bool              `json:"favourited"`
+	Reblogged          bool              `json:"reblogged"`
+	Bookmarked         bool              `json:"bookmarked"`
+	Muted              bool              `json:"muted"`
+	Pinned             bool              `json:"pinned"`
+	Filtered           []any             `json:"filtered"`
+	Group              *GroupNote        `json:"ruche_group,omitempty"`
 }
 
 // GroupNote names the group of a group post: an extension apps ignore, for clients
@@ -129,7 +129,7 @@ func (a *API) status(p ruche.Post) Status {
 		ID: idString(p.ID), URI: a.BaseURL + "/posts/" + idString(p.ID), URL: a.BaseURL + "/posts/" + idString(p.ID),
 		CreatedAt: iso(p.CreatedAt), EditedAt: isoPtr(p.EditedAt), Account: a.author(p.Author),
 		Content: p.HTML, Visibility: Visibility(p.Visibility), Sensitive: p.SpoilerText != "", SpoilerText: p.SpoilerText,
-		MediaAttachments: []any{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: []any{}, Filtered: []any{},
+		MediaAttachments: a.mediaAttachments(p.Media), Mentions: []Mention{}, Tags: []TagRef{}, Emojis: []any{}, Filtered: []any{},
 		RepliesCount: p.Replies, ReblogsCount: p.Boosts, FavouritesCount: p.Likes,
 		Favourited: p.Liked, Reblogged: p.Boosted, Bookmarked: p.Bookmarked, Pinned: p.Pinned,
 	}
@@ -192,13 +192,13 @@ type StatusSource struct {
 
 // StatusEdit is one version of a status (Mastodon's StatusEdit).
 type StatusEdit struct {
-	Content          string  `json:"content"`
-	SpoilerText      string  `json:"spoiler_text"`
-	Sensitive        bool    `json:"sensitive"`
-	CreatedAt        string  `json:"created_at"`
-	Account          Account `json:"account"`
-	MediaAttachments []any   `json:"media_attachments"`
-	Emojis           []any   `json:"emojis"`
+	Content          string            `json:"content"`
+	SpoilerText      string            `json:"spoiler_text"`
+	Sensitive        bool              `json:"sensitive"`
+	CreatedAt        string            `json:"created_at"`
+	Account          Account           `json:"account"`
+	MediaAttachments []MediaAttachment `json:"media_attachments"`
+	Emojis           []any             `json:"emojis"`
 }
 
 // StatusContext is a status's thread as the viewer may see it (Mastodon's Context).
@@ -212,9 +212,10 @@ type StatusContext struct {
 // to compare with. Each version is dated from when it was written.
 func (a *API) statusHistory(p ruche.Post, earlier []ruche.PostEdit) []StatusEdit {
 	author := a.author(p.Author)
+	attached := a.mediaAttachments(p.Media) // edits keep a post's attachments
 	version := func(html, spoiler string, at time.Time) StatusEdit {
 		return StatusEdit{Content: html, SpoilerText: spoiler, Sensitive: spoiler != "", CreatedAt: iso(at),
-			Account: author, MediaAttachments: []any{}, Emojis: []any{}}
+			Account: author, MediaAttachments: attached, Emojis: []any{}}
 	}
 	out := make([]StatusEdit, 0, len(earlier)+1)
 	for _, e := range earlier {

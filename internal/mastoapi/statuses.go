@@ -86,10 +86,16 @@ func (a *API) createStatus(w http.ResponseWriter, r *http.Request, u ruche.User)
 	if err != nil {
 		return nil, err
 	}
-	// language is ignored: posts carry none. sensitive marks media, which Ruche has
-	// not yet; a content warning (spoiler_text) hides the text, as in Mastodon.
+	attach, err := mediaIDs(p)
+	if err != nil {
+		return nil, err
+	}
+	// language is ignored: posts carry none. sensitive is too: Ruche has no separate
+	// mark for media, and a content warning (spoiler_text) hides the text and the
+	// attachments' previews in apps, as in Mastodon.
 	post, err := a.Posts.CreateIdempotent(r.Context(), u, r.Header.Get("Idempotency-Key"), ruche.NewPost{
 		Source: p.String("status"), SpoilerText: p.String("spoiler_text"), Visibility: vis, InReplyToID: parent,
+		MediaIDs: attach,
 	})
 	if err != nil {
 		return nil, err
@@ -97,15 +103,10 @@ func (a *API) createStatus(w http.ResponseWriter, r *http.Request, u ruche.User)
 	return a.status(post), nil
 }
 
-// refuseUnsupported answers what a status may carry in Mastodon and not yet in Ruche:
-// attachments (issue 8) and polls. Silently dropping them would publish a post other
-// than the one the member wrote.
+// refuseUnsupported answers what a status may carry in Mastodon and not in Ruche:
+// polls. Silently dropping them would publish a post other than the one the member
+// wrote.
 func refuseUnsupported(p params) error {
-	for _, m := range p.List("media_ids") {
-		if m != "" {
-			return ruche.Errorf(ruche.CodeInvalid, "error.api_media_not_yet")
-		}
-	}
 	if p.String("poll") != "" {
 		return ruche.Errorf(ruche.CodeInvalid, "error.api_polls_unsupported")
 	}
@@ -188,11 +189,37 @@ func (a *API) editStatus(w http.ResponseWriter, r *http.Request, u ruche.User) (
 	if err := refuseUnsupported(p); err != nil {
 		return nil, err
 	}
+	if err := a.sameMedia(r, u, n, p); err != nil {
+		return nil, err
+	}
 	post, err := a.Posts.Edit(r.Context(), u, n, p.String("status"), p.String("spoiler_text"))
 	if err != nil {
 		return nil, err
 	}
 	return a.status(post), nil
+}
+
+// sameMedia accepts the media_ids of an edit when they are the post's own: apps send
+// them with every edit. An edit keeps a post's attachments, so asking for others is
+// refused with the reason rather than ignored.
+func (a *API) sameMedia(r *http.Request, u ruche.User, n int64, p params) error {
+	ids, err := mediaIDs(p)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	post, err := a.Posts.Post(r.Context(), u, n)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(post.Media) {
+		return ruche.Errorf(ruche.CodeInvalid, "error.api_media_edit")
+	}
+	for i, m := range post.Media {
+		if ids[i] != m.ID {
+			return ruche.Errorf(ruche.CodeInvalid, "error.api_media_edit")
+		}
+	}
+	return nil
 }
 
 // deleteStatus deletes a post and answers with it, its source in text, so that apps

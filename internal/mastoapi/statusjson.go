@@ -14,7 +14,10 @@ import (
 // reader's own marks, so the rest is encoded once per version of the post (the store's
 // ruche.Post.Stamp) and the marks are written after it for each reader. Nothing here
 // decides who sees what: the posts come from the gate, and a post without a stamp is
-// encoded afresh.
+// encoded afresh. Attachments' capability URLs are the same for every viewer within a
+// signing period and change with it, so a status with attachments is reused only
+// while URLs signed now would carry the same expiry: a cached status never hands out
+// a URL that has expired, or is about to.
 
 // encodedJSON is a response body already encoded; write sends it as it is, then gives
 // its buffer back (release).
@@ -33,10 +36,11 @@ func (e encodedJSON) release() {
 
 // statusParts is a version of a status without the reader's marks: its JSON object
 // without the closing brace, valid until the author's presence lapses (it shows in
-// the account's name).
+// the account's name) and, with attachments, for URLs of one expiry (mediaExpiry).
 type statusParts struct {
 	stamp, reblogStamp uint64
 	until              time.Time
+	mediaExpiry        int64
 	head               []byte
 }
 
@@ -108,11 +112,14 @@ func (a *API) statusHead(p ruche.Post) ([]byte, error) {
 	}
 	cacheable := p.Stamp != 0 && (p.Reblog == nil || reblogStamp != 0)
 	now := time.Now()
+	// Read before encoding: should the period turn meanwhile, the entry is keyed
+	// with the older expiry and encoded again on its next use.
+	expiry := a.mediaExpiry(p)
 	if cacheable {
 		a.statusCache.mu.RLock()
 		c, ok := a.statusCache.parts[p.ID]
 		a.statusCache.mu.RUnlock()
-		if ok && c.stamp == p.Stamp && c.reblogStamp == reblogStamp && (c.until.IsZero() || now.Before(c.until)) {
+		if ok && c.stamp == p.Stamp && c.reblogStamp == reblogStamp && c.mediaExpiry == expiry && (c.until.IsZero() || now.Before(c.until)) {
 			return c.head, nil
 		}
 	}
@@ -130,8 +137,18 @@ func (a *API) statusHead(p ruche.Post) ([]byte, error) {
 		if a.statusCache.parts == nil || len(a.statusCache.parts) >= maxStatusParts {
 			a.statusCache.parts = map[int64]statusParts{} // start again rather than track age
 		}
-		a.statusCache.parts[p.ID] = statusParts{stamp: p.Stamp, reblogStamp: reblogStamp, until: until, head: head}
+		a.statusCache.parts[p.ID] = statusParts{stamp: p.Stamp, reblogStamp: reblogStamp, until: until, mediaExpiry: expiry, head: head}
 		a.statusCache.mu.Unlock()
 	}
 	return head, nil
+}
+
+// mediaExpiry is the expiry of the URLs p's own attachments would be signed with now
+// (0 without attachments): the head of a boost carries none, its original is encoded
+// apart.
+func (a *API) mediaExpiry(p ruche.Post) int64 {
+	if len(p.Media) == 0 || a.Media == nil {
+		return 0
+	}
+	return a.Media.Expires().Unix()
 }

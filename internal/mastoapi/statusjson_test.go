@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ruche-hive/ruche/internal/capurl"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -116,4 +117,40 @@ func noDuplicateKeys(d *json.Decoder) error {
 		_, err = d.Token()
 	}
 	return err
+}
+
+// TestEncodedStatusesRenewMediaURLs checks that a status with attachments is not
+// served from parts encoded in an earlier signing period: its URLs would have expired.
+func TestEncodedStatusesRenewMediaURLs(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	m := &ruche.Media{URLs: capurl.Signer{Key: bytes.Repeat([]byte{7}, capurl.MinKeyLen)}, BaseURL: "https://hive.example",
+		Now: func() time.Time { return now }}
+	a := &API{BaseURL: "https://hive.example", Title: "Hive", Media: m}
+	photo := ruche.Attachment{ID: 5, Kind: ruche.MediaImage, State: ruche.MediaReady, Width: 640, Height: 480, ThumbWidth: 320, ThumbHeight: 240}
+	post := ruche.Post{ID: 20, Author: ruche.Author{ID: 7, Username: "ana"}, Visibility: ruche.VisCompany, HTML: "<p>look</p>",
+		CreatedAt: time.Unix(1700000000, 0), Media: []ruche.Attachment{photo}, Stamp: 4}
+	urlIn := func() string {
+		t.Helper()
+		enc, err := a.encodeStatuses([]ruche.Post{post})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Status
+		if err := json.Unmarshal(enc, &got); err != nil || len(got) != 1 || len(got[0].MediaAttachments) != 1 {
+			t.Fatalf("encoded %s: %v", enc, err)
+		}
+		return *got[0].MediaAttachments[0].URL
+	}
+	first := urlIn()
+	if want := m.URL(photo, ruche.VariantOriginal); first != want {
+		t.Fatalf("url %s, want %s", first, want)
+	}
+	now = now.Add(time.Hour)
+	if again := urlIn(); again != first {
+		t.Errorf("within the period: %s, then %s", first, again)
+	}
+	now = now.Add(72 * time.Hour) // the first URL has expired
+	if later, want := urlIn(), m.URL(photo, ruche.VariantOriginal); later != want || later == first {
+		t.Errorf("a period later: %s, want %s (first %s)", later, want, first)
+	}
 }

@@ -48,6 +48,8 @@ type subscription struct {
 	key   string   // identity, for unsubscribe and duplicates: kind, then tag or list
 	name  []string // the stream as events name it: ["user"], ["hashtag", "Lunch"], ["list", "12"]
 	posts *ruche.Stream
+	// onlyMedia keeps the posts with attachments (public:media).
+	onlyMedia bool
 	// notifications: the member's notifications; conversations: their direct posts,
 	// as Mastodon's conversation events.
 	notifications, conversations bool
@@ -90,9 +92,11 @@ func (f *feed) parseSubscription(ctx context.Context, stream, tag, list string) 
 	case "public", "public:local":
 		// Everyone here is local: the public stream is the company stream.
 		s.posts = &ruche.Stream{Kind: ruche.StreamCompany}
-	case "public:remote", "public:media", "public:local:media", "public:remote:media":
-		// Nothing comes from other instances, and posts carry no media: these stay
-		// silent, rather than refused, so apps that open them work.
+	case "public:media", "public:local:media":
+		s.posts, s.onlyMedia = &ruche.Stream{Kind: ruche.StreamCompany}, true
+	case "public:remote", "public:remote:media":
+		// Nothing comes from other instances: these stay silent, rather than refused,
+		// so apps that open them work.
 	case "hashtag", "hashtag:local":
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "#")
 		if tag == "" {
@@ -314,6 +318,9 @@ func (f *feed) newPosts(ctx context.Context, r *round, s *subscription) ([]event
 		for i := len(posts) - 1; i >= 0; i-- { // newest first: send the oldest first
 			p := posts[i]
 			s.after = max(s.after, p.ID)
+			if s.onlyMedia && !hasMedia(p) {
+				continue
+			}
 			out = append(out, event{Stream: s.name, Event: "update", Payload: payload(f.a.status(p))})
 			s.remember(p)
 		}

@@ -64,29 +64,45 @@ func (a *API) homeTimeline(w http.ResponseWriter, r *http.Request, u ruche.User)
 }
 
 // nothingThere reports whether a public or tag timeline asks only for what Ruche
-// does not have: posts from other instances, or posts with media.
-func nothingThere(p params) bool { return p.Bool("remote") || p.Bool("only_media") }
+// does not have: posts from other instances.
+func nothingThere(p params) bool { return p.Bool("remote") }
 
 func (a *API) publicTimeline(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.stream(w, r, func(p params, pg ruche.Page) ([]ruche.Post, error) {
-		if nothingThere(p) {
-			return nil, nil
-		}
-		return a.Posts.Timeline(r.Context(), u, ruche.Stream{Kind: ruche.StreamCompany}, pg)
-	})
+	return a.sharedStream(w, r, u, ruche.Stream{Kind: ruche.StreamCompany})
 }
 
 // tagTimeline is every post with the tag that the member may see, wherever it was
 // posted: the tag's whole history, as on the tag's page. any[], all[] and none[]
 // (more tags) are not supported and ignored.
 func (a *API) tagTimeline(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
-	return a.stream(w, r, func(p params, pg ruche.Page) ([]ruche.Post, error) {
-		tag := strings.TrimPrefix(strings.TrimSpace(r.PathValue("hashtag")), "#")
-		if tag == "" || nothingThere(p) {
-			return nil, nil
-		}
-		return a.Posts.Timeline(r.Context(), u, ruche.Stream{Kind: ruche.StreamTag, Tag: tag}, pg)
-	})
+	tag := strings.TrimPrefix(strings.TrimSpace(r.PathValue("hashtag")), "#")
+	if tag == "" {
+		return a.stream(w, r, func(params, ruche.Page) ([]ruche.Post, error) { return nil, nil })
+	}
+	return a.sharedStream(w, r, u, ruche.Stream{Kind: ruche.StreamTag, Tag: tag})
+}
+
+// sharedStream answers the public or a tag timeline; only_media keeps the posts with
+// attachments, reading on while they are few (filteredStream).
+func (a *API) sharedStream(w http.ResponseWriter, r *http.Request, u ruche.User, s ruche.Stream) (any, error) {
+	p, pg, err := pagedParams(r, 40)
+	if err != nil {
+		return nil, err
+	}
+	if nothingThere(p) {
+		return a.stream(w, r, func(params, ruche.Page) ([]ruche.Post, error) { return nil, nil })
+	}
+	if !p.Bool("only_media") {
+		return a.stream(w, r, func(_ params, pg ruche.Page) ([]ruche.Post, error) {
+			return a.Posts.Timeline(r.Context(), u, s, pg)
+		})
+	}
+	posts, newest, oldest, err := a.filteredStream(r.Context(), u, s, pg, []func(ruche.Post) bool{hasMedia})
+	if err != nil {
+		return nil, err
+	}
+	a.link(w, r, newest, oldest)
+	return a.encodeStatuses(posts)
 }
 
 func (a *API) listTimeline(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {

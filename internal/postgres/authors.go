@@ -14,12 +14,12 @@ import (
 // is never shown (or addressed) as the local member of the same name.
 func authorColumns(a string) string {
 	return fmt.Sprintf(`%[1]s.id, %[1]s.username, coalesce(%[1]s.domain, ''), %[1]s.display_name,
-	%[1]s.presence_emoji, %[1]s.presence_text, %[1]s.presence_expires_at, %[1]s.created_at`, a)
+	%[1]s.presence_emoji, %[1]s.presence_text, %[1]s.presence_expires_at, %[1]s.created_at, coalesce(%[1]s.avatar_media_id, 0)`, a)
 }
 
 // authorDest is where a row's authorColumns go.
 func authorDest(a *ruche.Author) []any {
-	return []any{&a.ID, &a.Username, &a.Domain, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt}
+	return []any{&a.ID, &a.Username, &a.Domain, &a.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt, &a.CreatedAt, &a.Avatar}
 }
 
 // knowableRemote says that the account a, of a partner instance, is one the viewer

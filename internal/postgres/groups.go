@@ -35,7 +35,8 @@ func (s *Store) CreateGroup(ctx context.Context, ownerID int64, handle string, f
 const groupSelect = `SELECT a.id, a.username, a.display_name, g.description, g.kind, a.created_at,
 	(SELECT count(*) FROM group_members c WHERE c.group_id = g.account_id AND c.state = 'member'),
 	coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false),
-	ARRAY(SELECT s.domain FROM group_shares s WHERE s.group_id = g.account_id ORDER BY s.domain), coalesce(a.domain, '')
+	ARRAY(SELECT s.domain FROM group_shares s WHERE s.group_id = g.account_id ORDER BY s.domain), coalesce(a.domain, ''),
+	coalesce(a.avatar_media_id, 0), coalesce(a.header_media_id, 0)
 FROM groups g JOIN accounts a ON a.id = g.account_id
 LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1 `
 
@@ -43,7 +44,7 @@ func scanGroup(row pgx.CollectableRow) (ruche.Group, error) {
 	var g ruche.Group
 	var members int64
 	err := row.Scan(&g.ID, &g.Handle, &g.Name, &g.Description, &g.Kind, &g.CreatedAt, &members, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify,
-		&g.SharedWith, &g.Domain)
+		&g.SharedWith, &g.Domain, &g.Avatar, &g.Header)
 	g.Members = int(members)
 	if g.ViewerState != ruche.StateMember {
 		g.ViewerRole = ""

@@ -153,6 +153,20 @@ func attachMedia(ctx context.Context, tx pgx.Tx, postID, authorID int64, ids []i
 	return nil
 }
 
+// SetPicture makes upload mediaID (0: none) accountID's avatar or header; the one it
+// replaces becomes stale, and is swept with its files.
+func (s *Store) SetPicture(ctx context.Context, accountID int64, which ruche.Picture, mediaID int64) error {
+	column := "avatar_media_id"
+	if which == ruche.PictureHeader {
+		column = "header_media_id"
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE accounts SET `+column+` = $2 WHERE id = $1`, accountID, nullID(mediaID))
+	if err == nil && tag.RowsAffected() == 0 {
+		return ruche.ErrNotFound
+	}
+	return interpret(err)
+}
+
 // MediaToAttach returns accountID's uploads ids, in that order, for a post's checks;
 // ErrNotFound if one is not theirs.
 func (s *Store) MediaToAttach(ctx context.Context, accountID int64, ids []int64) ([]ruche.MediaRecord, error) {
@@ -179,7 +193,8 @@ func (s *Store) MediaToAttach(ctx context.Context, accountID int64, ids []int64)
 // DeleteStaleMedia deletes uploads never attached within maxAge (their keys go to the
 // garbage), and returns how many.
 func (s *Store) DeleteStaleMedia(ctx context.Context, maxAge time.Duration) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM media WHERE post_id IS NULL AND created_at < now() - $1::interval`, maxAge)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM media m WHERE m.post_id IS NULL AND m.created_at < now() - $1::interval
+		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id)`, maxAge)
 	return int(tag.RowsAffected()), err
 }
 

@@ -17,7 +17,7 @@ var profileSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, 
 	(SELECT count(*) FROM follows f WHERE f.followee_id = a.id),
 	(SELECT count(*) FROM follows f WHERE f.follower_id = a.id),
 	EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = a.id AND f.follower_id = $1),
-	coalesce(a.domain, '')
+	coalesce(a.domain, ''), coalesce(a.avatar_media_id, 0), coalesce(a.header_media_id, 0)
 FROM accounts a LEFT JOIN users u ON u.account_id = a.id `
 
 func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
@@ -25,7 +25,7 @@ func scanProfile(row pgx.CollectableRow) (ruche.Profile, error) {
 	var posts, followers, following int64
 	err := row.Scan(&p.ID, &p.Username, &p.Author.DisplayName, &p.Presence.Emoji, &p.Presence.Text, &p.Presence.ExpiresAt,
 		&p.ProfileFields.DisplayName, &p.JobTitle, &p.Department, &p.Location, &p.Bio, &p.Role, &p.CreatedAt,
-		&posts, &followers, &following, &p.FollowedByViewer, &p.Domain)
+		&posts, &followers, &following, &p.FollowedByViewer, &p.Domain, &p.Avatar, &p.Header)
 	p.Posts, p.Followers, p.Following = int(posts), int(followers), int(following)
 	return p, err
 }

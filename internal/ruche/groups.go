@@ -66,6 +66,8 @@ type Group struct {
 	SharedWith []string
 	// Domain is the partner instance a group lives on, "" for this instance's own.
 	Domain string
+	// Avatar and Header are the uploads that are its pictures (0: none).
+	Avatar, Header int64
 }
 
 // Acct is how to name the group: its handle, with its instance for a partner's.

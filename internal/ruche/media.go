@@ -48,6 +48,8 @@ type MediaStore interface {
 	// MediaProcessed records the outcome of processing (ErrNotFound if the row is no
 	// longer processing) and sends the raw upload's key to the garbage.
 	MediaProcessed(ctx context.Context, m MediaRecord) error
+	// SetPicture makes upload mediaID (0: none) an account's avatar or header.
+	SetPicture(ctx context.Context, accountID int64, which Picture, mediaID int64) error
 	// DescribeMedia sets an unattached upload's alt text and focal point.
 	DescribeMedia(ctx context.Context, accountID, id int64, description string, fx, fy float64) error
 	// DeleteStaleMedia deletes uploads never attached within maxAge.

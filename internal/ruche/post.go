@@ -21,6 +21,7 @@ type Author struct {
 	DisplayName string
 	Presence    Presence
 	CreatedAt   time.Time // when the account was made, where the query has it
+	Avatar      int64     // the upload that is their picture; 0: none (initials)
 }
 
 // Handle names the account on this instance: "username" for a local account,

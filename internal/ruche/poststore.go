@@ -148,6 +148,7 @@ type Profile struct {
 	Followers        int
 	Following        int
 	FollowedByViewer bool
+	Header           int64 // the upload that is their header image; 0: none
 }
 
 // ProfileFields are what members write about themselves.

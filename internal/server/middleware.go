@@ -9,14 +9,23 @@ import (
 	"github.com/ruche-hive/ruche/internal/i18n"
 )
 
-// maxFormBody bounds every request body until uploads arrive with their own limit.
+// maxFormBody bounds every request body but uploads'.
 const maxFormBody = 1 << 20
 
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		next.ServeHTTP(w, r)
-	})
+// limitBody bounds request bodies: maxFormBody, or, for the routes that take uploads
+// ("METHOD /path"), maxUpload, within which their handlers apply each file's own limit
+// as they stream it.
+func limitBody(uploads map[string]bool, maxUpload int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			limit := int64(maxFormBody)
+			if uploads[r.Method+" "+r.URL.Path] {
+				limit = maxUpload
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // securityHeaders keeps pages out of frames and other sites' referrers, allows only
@@ -31,7 +40,7 @@ func securityHeaders(secure bool) func(http.Handler) http.Handler {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Referrer-Policy", "same-origin")
-			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 			next.ServeHTTP(w, r)
 		})
 	}

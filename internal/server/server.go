@@ -23,6 +23,7 @@ import (
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/live"
 	"github.com/ruche-hive/ruche/internal/mastoapi"
+	"github.com/ruche-hive/ruche/internal/media"
 	"github.com/ruche-hive/ruche/internal/ruche"
 	"github.com/ruche-hive/ruche/internal/rucheapi"
 	"github.com/ruche-hive/ruche/internal/webui"
@@ -70,8 +71,20 @@ func New(o Options) (*Server, error) {
 	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Media: o.Media, Hub: o.Hub, Catalog: o.Catalog,
 		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
 	s.fed = &federation.API{Fed: o.Federation, Catalog: o.Catalog, Log: o.Log}
+	// Uploads: the client API's media routes and the web UI's compose form take up to
+	// four files of the largest kind, and a little text.
+	uploads, maxUpload := map[string]bool{"POST /posts": true}, int64(maxFormBody)
+	for _, rt := range s.masto.Routes() {
+		if rt.Upload {
+			uploads[rt.Method+" "+rt.Pattern] = true
+		}
+	}
+	if o.Media != nil {
+		l := o.Media.Limits
+		maxUpload += 4 * max(l.For(media.KindJPEG), l.For(media.KindMP4), l.For(media.KindMP3), l.For(media.KindPDF))
+	}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody, securityHeaders(o.Secure), cors,
+	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody(uploads, maxUpload), securityHeaders(o.Secure), cors,
 		clientaddr.Middleware(o.TrustedProxies),
 		authn.Identify(o.Accounts, o.OAuth, o.Secure, http.HandlerFunc(s.unavailable), http.HandlerFunc(s.masto.BadToken)),
 		s.language,
