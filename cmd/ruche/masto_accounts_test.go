@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -136,27 +138,46 @@ func TestMastoCredentials(t *testing.T) {
 		t.Errorf("profile after array update = %+v", p.ProfileFields)
 	}
 
-	// Bad input: a display name too long; a picture (not yet).
+	// Bad input: a display name too long; a picture that is not one.
 	alice.want(422, "PATCH", "/api/v1/accounts/update_credentials", map[string]any{"display_name": strings.Repeat("x", 101)})
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("display_name", "Alice")
-	fw, _ := mw.CreateFormFile("avatar", "me.png")
-	fw.Write([]byte("\x89PNG not really"))
-	mw.Close()
-	req, _ := http.NewRequest("PATCH", h.base+"/api/v1/accounts/update_credentials", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+alice.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	patchPicture := func(name string, data []byte) (int, map[string]any) {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("display_name", "Alice")
+		fw, _ := mw.CreateFormFile("avatar", name)
+		fw.Write(data)
+		mw.Close()
+		req, _ := http.NewRequest("PATCH", h.base+"/api/v1/accounts/update_credentials", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+alice.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 422 {
-		t.Errorf("avatar upload → %d, want 422", resp.StatusCode)
+	if code, _ := patchPicture("me.png", []byte("\x89PNG not really")); code != 422 {
+		t.Errorf("a broken avatar → %d, want 422", code)
 	}
 	if p, _ = h.posts.Profile(context.Background(), alice.user, "alice"); p.ProfileFields.DisplayName != "Alice A." {
 		t.Errorf("a refused update changed the profile: %+v", p.ProfileFields)
+	}
+	// A real photo becomes her avatar, under a capability URL, cleaned.
+	photo, err := os.ReadFile("../../internal/media/testdata/exif-gps.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, acc := patchPicture("me.jpg", photo)
+	avatar, _ := acc["avatar"].(string)
+	if code != 200 || !strings.Contains(avatar, "/media/") || acc["display_name"] != "Alice" {
+		t.Fatalf("avatar upload → %d, avatar %q, name %v", code, avatar, acc["display_name"])
+	}
+	if code, _, b := fetch(t, avatar); code != 200 || bytes.Contains(b, []byte("SECRET")) {
+		t.Errorf("GET the avatar → %d, clean %v", code, !bytes.Contains(b, []byte("SECRET")))
 	}
 }
 

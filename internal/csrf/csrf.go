@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
 
 // FieldName is the hidden form field that carries the token; HeaderName is the header
@@ -68,6 +69,11 @@ func Middleware(secure bool, deny http.Handler) func(http.Handler) http.Handler 
 			default:
 				sent := r.Header.Get(HeaderName)
 				if sent == "" {
+					// A form with files: its fields stay in memory, its files go to
+					// temporary files past 64 KB (PostFormValue alone would hold 32 MB).
+					if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/form-data") {
+						r.ParseMultipartForm(64 << 10) //nolint:errcheck // a bad body has no token: refused below
+					}
 					sent = r.PostFormValue(FieldName)
 				}
 				if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {

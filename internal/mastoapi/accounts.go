@@ -23,6 +23,13 @@ import (
 // Blocks, mutes, endorsements, featured and followed tags do not exist in Ruche;
 // their lists answer empty, since apps call them when they start and give up on a 404.
 
+// updateCredentialsPath takes pictures: its body may be as large as maxPicturesBody.
+const updateCredentialsPath = "/api/v1/accounts/update_credentials"
+
+// maxPicturesBody bounds a profile update with an avatar and a header of the default
+// image limit; each picture is then held to the configured limit.
+const maxPicturesBody = 2*16<<20 + maxBody
+
 func (a *API) accountRoutes() []Route {
 	r := func(method, pattern, scope string, fn handler) Route {
 		return Route{Method: method, Pattern: pattern, Scope: scope, Handler: a.h(fn)}
@@ -30,7 +37,7 @@ func (a *API) accountRoutes() []Route {
 	empty := func(http.ResponseWriter, *http.Request, ruche.User) (any, error) { return []any{}, nil }
 	return []Route{
 		r("GET", "/api/v1/accounts/verify_credentials", "read:accounts:self", a.verifyCredentials),
-		r("PATCH", "/api/v1/accounts/update_credentials", "write:accounts", a.updateCredentials),
+		{Method: "PATCH", Pattern: updateCredentialsPath, Scope: "write:accounts", Handler: a.h(a.updateCredentials), Upload: true},
 		r("GET", "/api/v1/accounts/relationships", "read:follows", a.accountRelationships),
 		r("GET", "/api/v1/accounts/lookup", "read:accounts", a.accountLookup),
 		r("GET", "/api/v1/accounts/search", "read:accounts", a.accountSearch),
@@ -212,10 +219,10 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, u ruche.
 	if err != nil {
 		return nil, err
 	}
-	if uploadsPicture(r, p) {
-		return nil, ruche.Errorf(ruche.CodeInvalid, "error.api_picture_not_yet")
-	}
 	ctx := r.Context()
+	if err := a.setPictures(ctx, r, u); err != nil {
+		return nil, err
+	}
 	acc, err := a.Posts.AccountByID(ctx, u, u.ID)
 	if err != nil {
 		return nil, err
@@ -246,18 +253,30 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, u ruche.
 	return a.credentialAccount(r, u, acc), nil
 }
 
-// uploadsPicture reports whether the request carries an avatar or a header: a file
-// part, or a non-empty value.
-func uploadsPicture(r *http.Request, p params) bool {
-	for _, name := range []string{"avatar", "header"} {
-		if p.String(name) != "" {
-			return true
+// setPictures sets the avatar and header the request carries as file parts.
+func (a *API) setPictures(ctx context.Context, r *http.Request, u ruche.User) error {
+	if r.MultipartForm == nil {
+		return nil
+	}
+	for _, which := range []ruche.Picture{ruche.PictureAvatar, ruche.PictureHeader} {
+		files := r.MultipartForm.File[string(which)]
+		if len(files) == 0 {
+			continue
 		}
-		if r.MultipartForm != nil && len(r.MultipartForm.File[name]) > 0 {
-			return true
+		if a.Media == nil {
+			return ruche.Errorf(ruche.CodeInvalid, "error.api_picture_not_yet")
+		}
+		f, err := files[0].Open()
+		if err != nil {
+			return err
+		}
+		_, err = a.Media.SetOwnPicture(ctx, u, which, ruche.Upload{Body: f, Type: files[0].Header.Get("Content-Type"), Name: files[0].Filename})
+		f.Close()
+		if err != nil {
+			return err
 		}
 	}
-	return false
+	return nil
 }
 
 // --- Accounts ---------------------------------------------------------------------

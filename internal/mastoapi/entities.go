@@ -81,10 +81,23 @@ func isoPtr(t *time.Time) *string {
 	return &s
 }
 
-// The default pictures: the same for everyone (apps load them without credentials, so
-// they must say nothing about the person) until uploads arrive.
+// The default pictures, for those who have none: the same for everyone (apps load
+// them without credentials, so they must say nothing about the person).
 func (a *API) avatarURL() string { return a.BaseURL + "/static/avatar.png" }
 func (a *API) headerURL() string { return a.BaseURL + "/static/header.png" }
+
+// pictures are an account's avatar and header URLs: capability URLs of its uploads,
+// signed for a viewer who may know of the account, else the defaults.
+func (a *API) pictures(avatar, header int64) (string, string) {
+	av, hd := a.avatarURL(), a.headerURL()
+	if u := a.Media.PictureURL(avatar); u != "" {
+		av = u
+	}
+	if u := a.Media.PictureURL(header); u != "" {
+		hd = u
+	}
+	return av, hd
+}
 
 // author is the short account shown beside a post: counts are not loaded for each
 // post of a page (apps fetch the account when they show a profile).
@@ -93,9 +106,10 @@ func (a *API) author(au ruche.Author) Account {
 		ID: idString(au.ID), Username: au.Username, Acct: au.Handle(),
 		DisplayName: displayName(au, time.Now()),
 		URL:         a.BaseURL + "/@" + au.Handle(), URI: a.BaseURL + "/@" + au.Handle(),
-		Avatar: a.avatarURL(), AvatarStatic: a.avatarURL(), Header: a.headerURL(), HeaderStatic: a.headerURL(),
 		CreatedAt: iso(au.CreatedAt), Emojis: []any{}, Fields: []Field{}, Roles: []any{}, Discoverable: true, Noindex: true,
 	}
+	acc.Avatar, acc.Header = a.pictures(au.Avatar, 0)
+	acc.AvatarStatic, acc.HeaderStatic = acc.Avatar, acc.Header
 	if f, ok := presenceField(au.Presence, time.Now()); ok {
 		acc.Fields = append(acc.Fields, f)
 	}
@@ -126,6 +140,8 @@ func presenceField(p ruche.Presence, now time.Time) (Field, bool) {
 // profile is a person's full account.
 func (a *API) profile(p ruche.Profile) Account {
 	acc := a.author(p.Author)
+	acc.Avatar, acc.Header = a.pictures(p.Avatar, p.Header)
+	acc.AvatarStatic, acc.HeaderStatic = acc.Avatar, acc.Header
 	acc.CreatedAt = iso(p.CreatedAt)
 	acc.FollowersCount, acc.FollowingCount, acc.StatusesCount = p.Followers, p.Following, p.Posts
 	acc.Note = plainHTML(p.Bio)
@@ -141,12 +157,13 @@ func (a *API) profile(p ruche.Profile) Account {
 
 // group is a group as an account: following it is joining it.
 func (a *API) group(g ruche.Group) Account {
+	avatar, header := a.pictures(g.Avatar, g.Header)
 	return Account{
 		ID: idString(g.ID), Username: g.Handle, Acct: g.Handle, DisplayName: g.Name,
 		Group: true, Locked: g.Kind != ruche.GroupOpen, Noindex: true,
 		CreatedAt: iso(g.CreatedAt), Note: plainHTML(g.Description),
 		URL: a.BaseURL + "/groups/" + g.Handle, URI: a.BaseURL + "/groups/" + g.Handle,
-		Avatar: a.avatarURL(), AvatarStatic: a.avatarURL(), Header: a.headerURL(), HeaderStatic: a.headerURL(),
+		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
 		FollowersCount: g.Members, Emojis: []any{}, Fields: []Field{}, Roles: []any{},
 	}
 }

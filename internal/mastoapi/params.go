@@ -73,7 +73,11 @@ func parseParams(r *http.Request) (params, error) {
 			flatten(out, "", obj)
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
+		limit := int64(maxBody)
+		if r.URL.Path == updateCredentialsPath {
+			limit = maxPicturesBody // an avatar and a header, spooled to disk past maxBody
+		}
+		r.Body = http.MaxBytesReader(nil, r.Body, limit)
 		var err error
 		if ct == "multipart/form-data" {
 			err = r.ParseMultipartForm(maxBody)

@@ -143,11 +143,11 @@ func (a *API) statusHead(p ruche.Post) ([]byte, error) {
 	return head, nil
 }
 
-// mediaExpiry is the expiry of the URLs p's own attachments would be signed with now
-// (0 without attachments): the head of a boost carries none, its original is encoded
-// apart.
+// mediaExpiry is the expiry of the URLs p's own attachments and its author's avatar
+// would be signed with now (0 without either): the head of a boost carries none of
+// the original's, which is encoded apart.
 func (a *API) mediaExpiry(p ruche.Post) int64 {
-	if len(p.Media) == 0 || a.Media == nil {
+	if len(p.Media) == 0 && p.Author.Avatar == 0 || a.Media == nil {
 		return 0
 	}
 	return a.Media.Expires().Unix()

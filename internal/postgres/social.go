@@ -57,7 +57,8 @@ var accountSelect = `SELECT a.id, a.username, a.display_name, a.presence_emoji, 
 			ORDER BY p.id DESC LIMIT 1)
 		ELSE (SELECT p.created_at FROM posts p WHERE p.account_id = a.id AND p.reblog_of_id IS NULL AND ` + gate("p", 1, 2) + `
 			ORDER BY p.id DESC LIMIT 1) END,
-	g.account_id IS NOT NULL, coalesce(g.kind, ''), coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false)
+	g.account_id IS NOT NULL, coalesce(g.kind, ''), coalesce(m.role, ''), coalesce(m.state, ''), coalesce(m.notify, false),
+	coalesce(a.avatar_media_id, 0), coalesce(a.header_media_id, 0)
 FROM accounts a LEFT JOIN users u ON u.account_id = a.id LEFT JOIN groups g ON g.account_id = a.id
 LEFT JOIN group_members m ON m.group_id = g.account_id AND m.account_id = $1
 WHERE ` + knowable("a", 1, 2) + ` `
@@ -70,10 +71,11 @@ func scanAccount(row pgx.CollectableRow) (ruche.Account, error) {
 	err := row.Scan(&a.ID, &a.Username, &a.Author.DisplayName, &a.Presence.Emoji, &a.Presence.Text, &a.Presence.ExpiresAt,
 		&a.ProfileFields.DisplayName, &a.JobTitle, &a.Department, &a.Location, &a.Bio, &a.Role, &a.CreatedAt,
 		&posts, &followers, &following, &a.FollowedByViewer, &a.LastPostAt,
-		&isGroup, &g.Kind, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify)
+		&isGroup, &g.Kind, &g.ViewerRole, &g.ViewerState, &g.ViewerNotify, &a.Avatar, &a.Header)
 	a.Posts, a.Followers, a.Following = int(posts), int(followers), int(following)
 	if isGroup {
 		g.ID, g.Handle, g.Name, g.Description, g.CreatedAt, g.Members = a.ID, a.Username, a.Author.DisplayName, a.Bio, a.CreatedAt, a.Followers
+		g.Avatar, g.Header = a.Avatar, a.Header
 		if g.ViewerState != ruche.StateMember {
 			g.ViewerRole = ""
 		}

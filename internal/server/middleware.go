@@ -9,6 +9,9 @@ import (
 	"github.com/ruche-hive/ruche/internal/i18n"
 )
 
+// uploadReadTimeout is how long an upload may take to arrive.
+const uploadReadTimeout = 15 * time.Minute
+
 // maxFormBody bounds every request body but uploads'.
 const maxFormBody = 1 << 20
 
@@ -21,6 +24,9 @@ func limitBody(uploads map[string]bool, maxUpload int64) func(http.Handler) http
 			limit := int64(maxFormBody)
 			if uploads[r.Method+" "+r.URL.Path] {
 				limit = maxUpload
+				// A large video on a slow line takes longer than the server's read
+				// timeout, which stays for every other request.
+				http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout)) //nolint:errcheck // not every writer supports it
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)

@@ -31,6 +31,15 @@ var funcs = template.FuncMap{
 	"act": func(root page, p ruche.Post, action, label string, count int) actView {
 		return actView{Root: root, Post: p, Action: action, Label: label, Count: count}
 	},
+	"fileSize": fileSize,
+	// altSlots are the alt text fields of the compose box without its script: one per
+	// file it may carry, with what was typed before.
+	"altSlots": func(typed []string) []string {
+		slots := make([]string, maxUploads)
+		copy(slots, typed)
+		return slots
+	},
+	"inc": func(i int) int { return i + 1 },
 	// commas lists names (a group's partner instances) in a sentence.
 	"commas": func(names []string) string { return strings.Join(names, ", ") },
 }

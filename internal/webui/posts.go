@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
@@ -37,6 +38,8 @@ type composeData struct {
 	// Audience is the group the post goes to, when known: the box then names the
 	// instances whose people read it (a partner's group, or one shared with partners).
 	Audience *ruche.GroupRef
+	// Descriptions are the alt texts typed for the files, in their order.
+	Descriptions []string
 }
 
 // groupAudience is what the compose box says of group g.
@@ -133,16 +136,17 @@ func (ui *UI) Events(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// composeForm reads the compose form.
-func composeForm(r *http.Request) (*composeData, ruche.NewPost, error) {
+// composeForm reads the compose form's fields.
+func composeForm(v url.Values) (*composeData, ruche.NewPost, error) {
 	c := &composeData{
-		Source: r.PostFormValue("source"), SpoilerText: r.PostFormValue("spoiler_text"),
-		Visibility: ruche.Visibility(r.PostFormValue("visibility")), Visibilities: ruche.Visibilities,
-		EventTitle: r.PostFormValue("event_title"), EventStart: r.PostFormValue("event_start"),
-		EventEnd: r.PostFormValue("event_end"), EventPlace: r.PostFormValue("event_place"),
-		Back: localPath(r.PostFormValue("back")), Group: r.PostFormValue("group"),
+		Source: v.Get("source"), SpoilerText: v.Get("spoiler_text"),
+		Visibility: ruche.Visibility(v.Get("visibility")), Visibilities: ruche.Visibilities,
+		EventTitle: v.Get("event_title"), EventStart: v.Get("event_start"),
+		EventEnd: v.Get("event_end"), EventPlace: v.Get("event_place"),
+		Back: localPath(v.Get("back")), Group: v.Get("group"),
+		Descriptions: v["media_description"],
 	}
-	c.InReplyToID, _ = strconv.ParseInt(r.PostFormValue("in_reply_to_id"), 10, 64)
+	c.InReplyToID, _ = strconv.ParseInt(v.Get("in_reply_to_id"), 10, 64)
 	n := ruche.NewPost{Source: c.Source, SpoilerText: c.SpoilerText, Visibility: c.Visibility, InReplyToID: c.InReplyToID,
 		GroupHandle: c.Group}
 	if c.EventTitle != "" || c.EventStart != "" || c.EventEnd != "" || c.EventPlace != "" {
@@ -186,10 +190,15 @@ func localPath(p string) string {
 	return p
 }
 
-// CreatePost publishes a post or a reply.
+// CreatePost publishes a post or a reply, with the files the form carries.
 func (ui *UI) CreatePost(w http.ResponseWriter, r *http.Request) error {
-	c, n, err := composeForm(r)
+	in, err := ui.readCompose(w, r)
+	c, n, ferr := composeForm(in.values)
 	if err == nil {
+		err = ferr
+	}
+	if err == nil {
+		n.MediaIDs = mediaIDs(in.media)
 		var p ruche.Post
 		if p, err = ui.Posts.Create(r.Context(), *viewer(r), n); err == nil {
 			to := c.Back
@@ -204,12 +213,18 @@ func (ui *UI) CreatePost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Show the form again with what was typed and what is wrong; nothing was posted.
+	// Files cannot be given back to a file field: the member chooses them again (the
+	// uploads left unattached are swept within a day).
+	msg := ui.message(r, err)
+	if in.refused != "" {
+		msg = i18n.FromContext(r.Context(), ui.Catalog).T("compose.media_refused", in.refused, msg)
+	}
 	if c.Group != "" {
 		if g, err := ui.Groups.Get(r.Context(), *viewer(r), c.Group); err == nil {
 			c.Audience = groupAudience(g)
 		}
 	}
-	ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, ui.message(r, err))
+	ui.render(w, r, ruche.CodeInvalid.HTTPStatus(), "compose", "compose.title", streamData{Heading: "compose.title", Compose: c}, msg)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 
 	"github.com/ruche-hive/ruche/internal/authn"
@@ -52,8 +53,10 @@ var pageNames = []string{"login", "setup", "join", "settings", "admin", "admin_p
 // New parses the templates once.
 func New(o Options) (*UI, error) {
 	ui := &UI{Options: o, pages: map[string]*template.Template{}}
+	fm := maps.Clone(funcs)
+	fm["attachments"] = ui.attachments
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(o.Files, "templates/layout.html", "templates/account_form.html",
+		t, err := template.New(name).Funcs(fm).ParseFS(o.Files, "templates/layout.html", "templates/account_form.html",
 			"templates/post.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -74,6 +77,8 @@ type page struct {
 	Data   any
 	Path   string // the page's own address, where buttons come back to
 	Unread int    // unread notifications, for the header
+	// Uploads: the compose box takes files (the server has media storage).
+	Uploads bool
 }
 
 // pageFor builds what every template receives for request r.
@@ -85,6 +90,8 @@ func (ui *UI) pageFor(r *http.Request, title string, data any, errMsg string) pa
 		Data:  data,
 		Error: errMsg,
 		Path:  r.URL.RequestURI(),
+
+		Uploads: ui.Media != nil,
 	}
 	p.User, _ = authn.UserFrom(r.Context())
 	if done := r.URL.Query().Get("done"); done != "" && ui.Catalog.HasKey("flash."+done) {
