@@ -121,7 +121,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) (body []byte, status in
 func (c *Client) GetAccept(ctx context.Context, rawURL, accept string) (body []byte, status int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, resp, err := c.get(ctx, rawURL, accept)
+	req, resp, err := c.get(ctx, rawURL, accept, true)
 	if err != nil {
 		return nil, status, err
 	}
@@ -132,12 +132,14 @@ func (c *Client) GetAccept(ctx context.Context, rawURL, accept string) (body []b
 	return body, resp.StatusCode, c.statusError(req, resp)
 }
 
-// Open is GetAccept for a file too large to hold (an attachment): the body is for the
-// caller to read, bounded by what it accepts, and to close. A status other than 2xx
-// is an *HTTPError, with nothing to close.
-func (c *Client) Open(ctx context.Context, rawURL, accept string) (io.ReadCloser, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	req, resp, err := c.get(ctx, rawURL, accept)
+// Open is GetAccept for a file too large to hold (an attachment), allowed timeout to
+// arrive: the body is for the caller to read, bounded by what it accepts, and to
+// close. It follows no redirect: a file is fetched from the server that named it,
+// which answers for it. A status other than 2xx is an *HTTPError, with nothing to
+// close.
+func (c *Client) Open(ctx context.Context, rawURL, accept string, timeout time.Duration) (io.ReadCloser, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	req, resp, err := c.get(ctx, rawURL, accept, false)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -162,9 +164,9 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-// get makes the signed GET, following redirects, and returns the last response, whose
-// body the caller reads and closes.
-func (c *Client) get(ctx context.Context, rawURL, accept string) (*http.Request, *http.Response, error) {
+// get makes the signed GET, following redirects when follow, and returns the last
+// response, whose body the caller reads and closes.
+func (c *Client) get(ctx context.Context, rawURL, accept string, follow bool) (*http.Request, *http.Response, error) {
 	u, err := c.checkURL(ctx, nil, rawURL)
 	if err != nil {
 		return nil, nil, err
@@ -181,7 +183,7 @@ func (c *Client) get(ctx context.Context, rawURL, accept string) (*http.Request,
 		}
 		if loc := resp.Header.Get("Location"); isRedirect(resp.StatusCode) && loc != "" {
 			drain(resp.Body)
-			if hop >= c.opts.MaxRedirects {
+			if !follow || hop >= c.opts.MaxRedirects {
 				return nil, nil, fmt.Errorf("%w: %s", ErrTooManyRedirects, rawURL)
 			}
 			if u, err = c.checkURL(ctx, u, loc); err != nil {

@@ -59,3 +59,56 @@ func TestFederationGroupMedia(t *testing.T) {
 		return ok && len(p.Media) == 1 && p.Media[0].Width == mine.Width
 	})
 }
+
+// A partner with members in a shared group fetches its posts written since the
+// sharing, and their files; nothing from before, even when a newer reply names it.
+func TestFederationNoFetchBeforeSharing(t *testing.T) {
+	ctx := context.Background()
+	acme, hub := newFedSite(t, "acme"), newFedSite(t, "hub")
+	partner(t, acme.m, hub.base)
+	partner(t, hub.m, acme.base)
+	ana, zoe := acme.user(t, "ana"), hub.user(t, "zoe")
+	if _, err := acme.groups.Create(ctx, ana, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen}); err != nil {
+		t.Fatal(err)
+	}
+	photo, err := acme.m.media.Upload(ctx, ana, ruche.Upload{Body: bytes.NewReader(corpus(t, "text-chunks.png"))}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", Source: "Before the partners came", MediaIDs: []int64{photo.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // ids carry their millisecond
+	// Sharing and joining (the group exists already, so join it by hand).
+	design, err := acme.groups.Get(ctx, ana, "design")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
+		t.Fatal(err)
+	}
+	handle := "design@" + hostOf(acme.base)
+	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.groups.Join(ctx, zoe, handle); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "zoe never became a member", func() bool {
+		g, err := hub.groups.Get(ctx, zoe, handle)
+		return err == nil && g.ViewerState == ruche.StateMember
+	})
+	reply, err := acme.posts.Create(ctx, ana, ruche.NewPost{InReplyToID: old.ID, Source: "Now with partners"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.m.fed.Fetch(ctx, acme.m.fed.PostIRI(reply.ID)); err != nil {
+		t.Errorf("hub fetches the reply written since the sharing: %v", err)
+	}
+	for what, iri := range map[string]string{"the older post": acme.m.fed.PostIRI(old.ID), "its photo": acme.m.fed.MediaIRI(photo.ID)} {
+		if _, err := hub.m.fed.Fetch(ctx, iri); statusOf(err) != 404 {
+			t.Errorf("hub fetches %s: %v, want 404", what, err)
+		}
+	}
+}

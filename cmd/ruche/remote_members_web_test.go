@@ -150,3 +150,29 @@ func TestRemoteProfileWeb(t *testing.T) {
 	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/remove", url.Values{}), "/groups/design")
 	want(t, olga.get("/@zoe@"+hub), 404, "")
 }
+
+// TestRemoveMemberOfSuspendedPartner: a moderator removes a partner's member while the
+// partner is suspended: nothing can be told to it, but the removal stands, so that the
+// person is not back in the group when the partner is reactivated.
+func TestRemoveMemberOfSuspendedPartner(t *testing.T) {
+	const hub = "hub.example:8443"
+	m, base := bootWith(t, testdb.New(t), nil)
+	ana := signedIn(t, m, base, "ana", "admin")
+	olga := signedIn(t, m, base, "olga", "member")
+	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
+	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
+	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+	zoe := remoteRequest(t, m, "design", "zoe", hub)
+	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/approve", url.Values{}), "/groups/design")
+	admin, err := m.db.store.UserByUsername(context.Background(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.fed.SetPartnerState(context.Background(), &admin, hub, ruche.PartnerSuspended); err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/remove", url.Values{}), "/groups/design")
+	if n := count(t, m, `SELECT count(*) FROM group_members WHERE account_id = $1`, zoe); n != 0 {
+		t.Errorf("zoe is still in the group after her removal")
+	}
+}

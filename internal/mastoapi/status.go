@@ -73,7 +73,8 @@ type TagRef struct {
 	URL  string `json:"url"`
 }
 
-// Card is Mastodon's PreviewCard. Ruche uses it for events until link previews exist.
+// Card is Mastodon's PreviewCard: a post's first link's preview (with no image: loading
+// it would tell the site who reads the post), or an event.
 type Card struct {
 	URL          string  `json:"url"`
 	Title        string  `json:"title"`
@@ -159,6 +160,9 @@ func (a *API) status(p ruche.Post) Status {
 	}
 	if p.Event != nil {
 		s.Card = a.eventCard(p)
+	} else if c := p.Card; c != nil {
+		s.Card = &Card{URL: c.URL, Title: c.Title, Description: c.Description, Type: c.Kind, AuthorName: c.AuthorName,
+			ProviderName: c.Provider, Authors: []any{}}
 	}
 	return s
 }

@@ -41,6 +41,7 @@ func (o ImageOptions) crop(r io.Reader, w, h int) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.release()
 	src := d.still
 	if d.gif != nil {
 		src = firstFrame(d.gif, o.MaxSide)

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -10,10 +11,12 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"sync"
 
 	"github.com/buckket/go-blurhash"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
+	"golang.org/x/sync/semaphore"
 )
 
 // Image is a cleaned image: everything in it was written by us from decoded pixels, so no
@@ -98,6 +101,7 @@ func (o ImageOptions) Clean(r io.Reader) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.release()
 	var out *Image
 	if d.gif != nil {
 		out, err = o.cleanGIF(d)
@@ -122,9 +126,29 @@ func (o ImageOptions) Clean(r io.Reader) (*Image, error) {
 }
 
 type decoded struct {
-	kind  Kind
-	still image.Image // upright, for everything but GIF
-	gif   *gif.GIF
+	kind    Kind
+	still   image.Image // upright, for everything but GIF
+	gif     *gif.GIF
+	release func() // gives back the image's share of DecodeBudget
+}
+
+// DecodeBudget is the memory, in bytes, that images being cleaned may hold at once in
+// this process. A small file can declare many pixels of 16-bit colour: each image
+// takes its share before its pixels are decoded, and waits while others hold it, so
+// many uploads at once slow down rather than exhaust memory.
+const DecodeBudget = 512 << 20
+
+var decoding = semaphore.NewWeighted(DecodeBudget)
+
+// decodeWeight is what decoding an image of cfg holds in memory: its pixels, at up to
+// 8 bytes each for 16-bit colour, and a working copy.
+func decodeWeight(cfg image.Config) int64 {
+	bpp := int64(4)
+	switch cfg.ColorModel {
+	case color.Gray16Model, color.RGBA64Model, color.NRGBA64Model, color.Alpha16Model:
+		bpp = 8
+	}
+	return 2 * bpp * int64(cfg.Width) * int64(cfg.Height)
 }
 
 // decode reads, sniffs, checks the declared dimensions, decodes and orients.
@@ -163,7 +187,20 @@ func (o ImageOptions) decode(r io.Reader) (*decoded, error) {
 			return nil, err
 		}
 	}
-	d := &decoded{kind: k}
+	weight := decodeWeight(cfg)
+	if weight > DecodeBudget {
+		return nil, fmt.Errorf("%w: %dx%d needs %d MB to decode", ErrDimensions, cfg.Width, cfg.Height, weight>>20)
+	}
+	if err := decoding.Acquire(context.Background(), weight); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	d := &decoded{kind: k, release: func() { once.Do(func() { decoding.Release(weight) }) }}
+	defer func() {
+		if d.still == nil && d.gif == nil {
+			d.release() // failed: nothing is held
+		}
+	}()
 	if k == KindGIF {
 		if err := o.scanGIF(data); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path"
 	"strconv"
+	"time"
 
 	"github.com/ruche-hive/ruche/activitypub"
 )
@@ -55,6 +56,10 @@ func (f *Federation) MediaFile(ctx context.Context, peer Peer, id int64) (Served
 // maxNoteAttachments bounds the files of a Note that are fetched.
 const maxNoteAttachments = 4
 
+// attachmentTimeout bounds the fetch of one file: a large video between two
+// companies' servers.
+const attachmentTimeout = 5 * time.Minute
+
 // fetchAttachments fetches and cleans the files of a partner's Note, from host only
 // (the instance whose signature brought the Note), as uploads of authorID, and returns
 // their ids. A file that cannot be had or cleaned is left out; the post still shows.
@@ -89,7 +94,7 @@ func (f *Federation) fetchAttachment(ctx context.Context, url string, a *activit
 	if err != nil {
 		return 0, err
 	}
-	body, err := c.Open(ctx, url, "*/*")
+	body, err := c.Open(ctx, url, "*/*", attachmentTimeout)
 	if err != nil {
 		return 0, err
 	}

@@ -137,14 +137,20 @@ func (f *Federation) outboxActivity(ctx context.Context, it OutboxItem) ([]Outbo
 // sharedBefore reports whether the row's post was written after its group was shared
 // with domain: a post from before the sharing never leaves, not even edited.
 func (f *Federation) sharedBefore(ctx context.Context, it OutboxItem, domain string) (bool, error) {
-	at, err := f.Store.ShareCreatedAt(ctx, it.GroupID, domain)
+	return f.writtenShared(ctx, it.PostID, it.GroupID, domain)
+}
+
+// writtenShared reports whether post postID of groupID was written once the group was
+// shared with domain: what was written before never leaves, nor is served.
+func (f *Federation) writtenShared(ctx context.Context, postID, groupID int64, domain string) (bool, error) {
+	at, err := f.Store.ShareCreatedAt(ctx, groupID, domain)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	written := time.UnixMilli(it.PostID >> 16) // ids carry their time (next_id)
+	written := time.UnixMilli(postID >> 16) // ids carry their time (next_id)
 	return !written.Before(at), nil
 }
 

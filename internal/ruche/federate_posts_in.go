@@ -165,6 +165,16 @@ func (f *Federation) groupReaction(ctx context.Context, in IncomingActivity, gro
 	if err != nil || host == f.Host() {
 		return nil // our own member's: counted here already
 	}
+	// A group speaks for its own instance's people, and for partners' people we know
+	// already (from their posts): it cannot conjure likers from anywhere.
+	if f.checkPartner(ctx, host) != nil {
+		return nil
+	}
+	if host != in.Host {
+		if _, err := f.Store.AccountByAPID(ctx, actorIRI); err != nil {
+			return ignoreNotFound(err)
+		}
+	}
 	postID, _, group, ok := f.localPost(ctx, act.Object.IRI)
 	if !ok || group != groupID {
 		return nil
@@ -209,8 +219,9 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	if len([]rune(source)) > MaxPostChars {
 		source = string([]rune(source)[:MaxPostChars])
 	}
-	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID,
-		CardURL: cardLink(html)}
+	// No preview is fetched for a partner's post: a partner could otherwise make this
+	// server visit any address it likes.
+	d := PostDraft{AuthorID: authorID, Visibility: VisGroup, GroupID: groupID, Source: source, HTML: html, SpoilerText: spoiler, APID: n.ID}
 	mentions, err := f.noteMentions(ctx, n, groupID, authorID)
 	if err != nil {
 		return err
@@ -303,18 +314,19 @@ func (f *Federation) noteMentions(ctx context.Context, n *activitypub.Object, gr
 // not 0), and remembers the id so that a late Create does not bring it back. The caller
 // has checked that the id is on the author's instance.
 func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string, groupID int64) error {
-	if err := f.Store.Tombstone(ctx, noteID); err != nil {
-		return err
-	}
 	postID, author, group, err := f.Store.PostByAPID(ctx, noteID)
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		// Not here (yet): remembered, so that a late Create does not bring it back.
+		return f.Store.Tombstone(ctx, noteID)
 	}
 	if err != nil {
 		return err
 	}
 	if id, err := f.Store.AccountByAPID(ctx, authorIRI); err != nil || id != author || groupID != 0 && group != groupID {
-		return nil
+		return nil // someone else's post, or another group's: nothing is remembered
+	}
+	if err := f.Store.Tombstone(ctx, noteID); err != nil {
+		return err
 	}
 	if err := f.Store.DeletePost(ctx, postID); err != nil && !errors.Is(err, ErrNotFound) {
 		return err

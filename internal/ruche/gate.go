@@ -173,7 +173,7 @@ func (f *Federation) instanceUpdate(a *activitypub.Object) ([]byte, error) {
 //   - a member's actor document: the partners that have members in a shared group with
 //     the member (or host a group the member asks to join), never a suspended member;
 //   - a post written here in a shared group, as a Note: the partners it is shared with
-//     that have members in it;
+//     that have members in it, if it was written once the group was shared with them;
 //   - a file attached to a post of a local shared group (whoever wrote it): the same
 //     partners; to a post written here in a partner's group: that group's instance.
 func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
@@ -206,14 +206,7 @@ func (f *Federation) Reveal(ctx context.Context, peer Peer, iri string) error {
 		if err != nil || p.GroupAPID != "" || p.APID != "" {
 			return cmpErr(err, ErrNotFound)
 		}
-		if err := f.Shares.GroupShared(ctx, p.GroupID, domain); err != nil {
-			return err
-		}
-		n, err := f.Store.CountGroupMembersFrom(ctx, p.GroupID, domain)
-		if err != nil || n == 0 {
-			return cmpErr(err, ErrNotFound)
-		}
-		return nil
+		return f.revealGroupPost(ctx, p, domain)
 	case "media":
 		return f.revealMedia(ctx, obj.id, domain)
 	case "user":
@@ -242,11 +235,21 @@ func (f *Federation) revealMedia(ctx context.Context, id int64, domain string) e
 		}
 		return nil
 	}
+	return f.revealGroupPost(ctx, p, domain)
+}
+
+// revealGroupPost is Reveal's rule for a post of a local group (and its files): the
+// group is shared with domain, which has members in it, and the post was written once
+// it was shared.
+func (f *Federation) revealGroupPost(ctx context.Context, p FedPost, domain string) error {
 	if err := f.Shares.GroupShared(ctx, p.GroupID, domain); err != nil {
 		return err
 	}
 	n, err := f.Store.CountGroupMembersFrom(ctx, p.GroupID, domain)
 	if err != nil || n == 0 {
+		return cmpErr(err, ErrNotFound)
+	}
+	if ok, err := f.writtenShared(ctx, p.ID, p.GroupID, domain); err != nil || !ok {
 		return cmpErr(err, ErrNotFound)
 	}
 	return nil

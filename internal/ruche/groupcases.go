@@ -29,12 +29,18 @@ type Groups struct {
 }
 
 // answerRemote tells a remote account's instance of a decision; nothing for a local
-// account, or when the node does not federate.
+// account, or when the node does not federate, or when what would be said may not
+// leave (a suspended partner, a group no longer shared with it): the decision stands
+// here all the same.
 func (gs *Groups) answerRemote(ctx context.Context, groupID, accountID int64, accept bool) error {
 	if gs.Remote == nil {
 		return nil
 	}
-	return gs.Remote.Answer(ctx, groupID, accountID, accept)
+	err := gs.Remote.Answer(ctx, groupID, accountID, accept)
+	if errors.Is(err, ErrNotFederated) && !accept {
+		return nil
+	}
+	return err
 }
 
 // mayKnow reports whether u may know that g exists. Secret groups exist only for

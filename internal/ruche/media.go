@@ -149,7 +149,11 @@ func (m *Media) Open(ctx context.Context, path string, q url.Values) (Served, er
 	if !ok || !ok2 || err != nil || m.URLs.Check(path, q, m.now()) != nil {
 		return Served{}, ErrNotFound
 	}
-	return m.openRecord(ctx, id, variant)
+	s, err := m.openRecord(ctx, id, variant)
+	if e, perr := strconv.ParseInt(q.Get("e"), 10, 64); perr == nil {
+		s.Expires = time.Unix(e, 0) // caches keep it no longer than the URL lives
+	}
+	return s, err
 }
 
 // openRecord opens a variant of a ready upload.

@@ -106,7 +106,8 @@ func (m *Media) Process(ctx context.Context, id int64) error {
 	kind, err := media.Detect(head[:n], rec.MIME, rec.Name)
 	var done MediaRecord
 	if err == nil {
-		done, err = m.clean(ctx, rec, tmp, size, kind, path.Dir(rec.RawKey))
+		// A key of this run's own: a second run of the job cannot delete the first's.
+		done, err = m.clean(ctx, rec, tmp, size, kind, path.Dir(rec.RawKey)+"/"+randomKey()[:8])
 	}
 	if key := media.MessageKey(err); key != "" {
 		rec.State, rec.Error = MediaFailed, key

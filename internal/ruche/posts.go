@@ -230,7 +230,9 @@ func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Pos
 		return Post{}, err
 	}
 	d.HTML, d.Tags = r.HTML, r.Tags
-	d.CardURL = cardLink(r.HTML)
+	if d.Visibility != VisDirect { // a link in a private message may be good for one visit
+		d.CardURL = cardLink(r.HTML)
+	}
 	d.MentionIDs = withoutID(mentions, u.ID)
 	// The parent's author is part of the conversation even when not named, or a
 	// direct or followers-only reply could be invisible to the person it answers.
@@ -327,7 +329,10 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 		return Post{}, Errorf(CodeForbidden, "error.edit_not_yours")
 	}
 	d := PostDraft{AuthorID: u.ID, Visibility: f.Visibility, Source: source, HTML: r.HTML, SpoilerText: spoiler,
-		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID, CardURL: cardLink(r.HTML)}
+		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID}
+	if d.Visibility != VisDirect {
+		d.CardURL = cardLink(r.HTML)
+	}
 	if d.InReplyToAccountID != 0 && d.InReplyToAccountID != u.ID && !containsID(d.MentionIDs, d.InReplyToAccountID) {
 		d.MentionIDs = append(d.MentionIDs, d.InReplyToAccountID)
 	}
