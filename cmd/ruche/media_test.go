@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,5 +220,91 @@ func TestPictures(t *testing.T) {
 	}
 	if g, err := s.groups.Get(ctx, bob, "design"); err != nil || g.Avatar != ga.ID {
 		t.Errorf("the group's avatar: %d (%v), want %d", g.Avatar, err, ga.ID)
+	}
+}
+
+// TestMediaCorpusServedClean: every file of the metadata corpus (EXIF GPS, XMP, IPTC,
+// PNG text chunks, WebP EXIF, GIF comments, MP4 and WebM with location, tagged
+// sound), posted and then fetched as a reader would, carries none of what was planted.
+func TestMediaCorpusServedClean(t *testing.T) {
+	ctx := context.Background()
+	m, _ := bootWith(t, testdb.New(t), nil)
+	s := &fedSite{m: m, posts: &ruche.Posts{Store: m.db.store}}
+	ana, bob := s.user(t, "ana"), s.user(t, "bob")
+	planted := []string{"SECRET", "+48.8584+002.2945", "Exif\x00\x00", "http://ns.adobe.com/xap", "Photoshop 3.0", "tEXt", "iTXt", "zTXt", "eXIf"}
+	for _, name := range []string{"exif-gps.jpg", "text-chunks.png", "exif-xmp.webp", "comment-xmp.gif", "gps.mp4", "gps-mdat-first.mp4", "tags.webm", "tags.mp3", "info.wav"} {
+		raw := corpus(t, name)
+		if !bytes.Contains(raw, []byte("SECRET")) && !bytes.Contains(raw, []byte("+48.8584")) {
+			t.Fatalf("%s carries nothing planted", name)
+		}
+		a, err := m.media.Upload(ctx, ana, ruche.Upload{Body: bytes.NewReader(raw), Name: name}, true)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		p, err := s.posts.Create(ctx, ana, ruche.NewPost{Source: name, MediaIDs: []int64{a.ID}})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		seen, err := s.posts.Post(ctx, bob, p.ID)
+		if err != nil || len(seen.Media) != 1 {
+			t.Fatalf("%s as bob reads it: %v", name, err)
+		}
+		code, h, body := fetch(t, m.media.URL(seen.Media[0], ruche.VariantOriginal))
+		if code != 200 || len(body) == 0 {
+			t.Errorf("%s: served %d, %d bytes", name, code, len(body))
+		}
+		for _, p := range planted {
+			if bytes.Contains(body, []byte(p)) {
+				t.Errorf("%s (served as %s) still carries %q", name, h.Get("Content-Type"), p)
+			}
+		}
+	}
+}
+
+// TestMediaStaleUploadsSwept: an upload never attached within a day goes, with its
+// files; one in use as a picture stays.
+func TestMediaStaleUploadsSwept(t *testing.T) {
+	ctx := context.Background()
+	m, _ := bootWith(t, testdb.New(t), nil)
+	s := &fedSite{m: m, posts: &ruche.Posts{Store: m.db.store}}
+	ana := s.user(t, "ana")
+	stale, err := m.media.Upload(ctx, ana, ruche.Upload{Body: bytes.NewReader(corpus(t, "text-chunks.png"))}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	avatar, err := m.media.SetOwnPicture(ctx, ana, ruche.PictureAvatar, ruche.Upload{Body: bytes.NewReader(corpus(t, "exif-gps.jpg"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := m.media.URL(stale, ruche.VariantOriginal)
+	if _, err := m.db.store.Pool().Exec(ctx, `UPDATE media SET created_at = now() - interval '25 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.media.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, m, `SELECT count(*) FROM media WHERE id = $1`, stale.ID); n != 0 {
+		t.Error("the stale upload is still there")
+	}
+	if code, _, _ := fetch(t, url); code != 404 {
+		t.Errorf("the stale upload's URL: %d, want 404", code)
+	}
+	if code, _, _ := fetch(t, m.media.PictureURL(avatar.ID)); code != 200 {
+		t.Errorf("the avatar, in use, after the sweep: %d", code)
+	}
+	if n := count(t, m, `SELECT count(*) FROM media_garbage`); n != 0 {
+		t.Errorf("%d keys left in the garbage", n)
+	}
+	files := 0
+	filepath.WalkDir(m.Config.Media.Dir, func(_ string, d fs.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() && !strings.HasSuffix(d.Name(), "~type") {
+			files++
+		}
+		return nil
+	})
+	if files != 1 {
+		t.Errorf("%d files in the media directory, want the avatar's alone", files)
 	}
 }
