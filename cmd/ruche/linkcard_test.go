@@ -33,9 +33,10 @@ func TestLinkCards(t *testing.T) {
 	ctx := context.Background()
 	srv, hits := ogPage(t)
 	internal, internalHits := ogPage(t)
-	m, _ := bootWith(t, testdb.New(t), map[string]string{"RUCHE_PREVIEW_INTERNAL_HOSTS": "*.corp.localhost"})
+	m, base := bootWith(t, testdb.New(t), map[string]string{"RUCHE_PREVIEW_INTERNAL_HOSTS": "*.corp.localhost"})
 	s := &fedSite{m: m, posts: &ruche.Posts{Store: m.db.store}}
 	ana := s.user(t, "ana")
+	app := withToken(t, m, base, ana, "read")
 	// In development, *.localhost names reach this machine (and are linked, unlike
 	// bare addresses).
 	site := "http://plans.localhost:" + srv.URL[len("http://127.0.0.1:"):]
@@ -50,6 +51,14 @@ func TestLinkCards(t *testing.T) {
 	got, _ := s.posts.Post(ctx, ana, p.ID)
 	if c := got.Card; c.Title != "Quarterly plan" || c.Description != "What we ship next" || c.Provider != "Plans" || c.URL != site+"/plan" {
 		t.Errorf("card: %+v", c)
+	}
+	// Apps get it as the status's card (checked against Mastodon's schema).
+	var st struct {
+		Card *struct{ Title, URL string }
+	}
+	app.get("/api/v1/statuses/"+idOf(p.ID), &st)
+	if st.Card == nil || st.Card.Title != "Quarterly plan" {
+		t.Errorf("the status's card: %+v", st.Card)
 	}
 	// A second post to the same page uses the same card: one fetch.
 	if _, err := s.posts.Create(ctx, ana, ruche.NewPost{Source: "Again: " + site + "/plan"}); err != nil {

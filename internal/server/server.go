@@ -71,9 +71,9 @@ func New(o Options) (*Server, error) {
 	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Media: o.Media, Hub: o.Hub, Catalog: o.Catalog,
 		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
 	s.fed = &federation.API{Fed: o.Federation, Catalog: o.Catalog, Log: o.Log}
-	// Uploads: the client API's media routes and the web UI's compose form take up to
-	// four files of the largest kind, and a little text.
-	uploads, maxUpload := map[string]bool{"POST /posts": true}, int64(maxFormBody)
+	// Uploads: the client API's media routes, the web UI's compose form and picture
+	// forms take up to four files of the largest kind, and a little text.
+	uploads, maxUpload := map[string]bool{"POST /posts": true, "POST /settings/profile/pictures": true, "POST /groups/pictures": true}, int64(maxFormBody)
 	for _, rt := range s.masto.Routes() {
 		if rt.Upload {
 			uploads[rt.Method+" "+rt.Pattern] = true

@@ -32,6 +32,11 @@ var funcs = template.FuncMap{
 		return actView{Root: root, Post: p, Action: action, Label: label, Count: count}
 	},
 	"fileSize": fileSize,
+	"pictureForm": func(root page, v *pictureFormView) pictureFormView {
+		f := *v
+		f.Root = root
+		return f
+	},
 	// altSlots are the alt text fields of the compose box without its script: one per
 	// file it may carry, with what was typed before.
 	"altSlots": func(typed []string) []string {

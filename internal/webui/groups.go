@@ -127,13 +127,20 @@ type groupData struct {
 	// Manages: the viewer runs the group here, so the page offers its management forms.
 	// Never for a partner's group: that belongs to its home instance.
 	Manages bool
+	// Pictures is the form for the group's pictures, for its managers when the server
+	// stores files.
+	Pictures *pictureFormView
 }
 
 // Group is a group's page: about, membership buttons, stream, members and, for its
 // moderators, the requests and invitations.
 func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
+	return ui.groupPage(w, r, groupHandle(r), http.StatusOK, "")
+}
+
+func (ui *UI) groupPage(w http.ResponseWriter, r *http.Request, handle string, status int, errMsg string) error {
 	ctx, u := r.Context(), *viewer(r)
-	g, err := ui.Groups.Get(ctx, u, groupHandle(r))
+	g, err := ui.Groups.Get(ctx, u, handle)
 	if err != nil {
 		return err
 	}
@@ -142,6 +149,9 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 	d.SharedList = strings.Join(g.SharedWith, ", ")
 	local := g.Domain == ""
 	d.Manages = local && (g.Moderated() || u.Role == ruche.RoleAdmin)
+	if d.Manages && ui.Media != nil {
+		d.Pictures = &pictureFormView{Action: "/groups/pictures", Group: g.Handle, Avatar: g.Avatar, Header: g.Header}
+	}
 	if d.CanShare = local && ui.Groups.MayShare(u, g); d.CanShare {
 		if d.ShareWith, err = ui.Groups.ShareCandidates(ctx, &u, g.Handle); err != nil {
 			return err
@@ -177,7 +187,7 @@ func (ui *UI) Group(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ui.render(w, r, http.StatusOK, "group", "groups.title", d, "")
+	ui.render(w, r, status, "group", "groups.title", d, errMsg)
 	return nil
 }
 

@@ -63,7 +63,21 @@ func (ui *UI) attachments(p ruche.Post) []attachmentView {
 // this site: pages then load them from whatever host name the member reached, which
 // the pages' Content-Security-Policy ('self') allows.
 func (ui *UI) mediaURL(a ruche.Attachment, variant string) string {
-	u := ui.Media.URL(a, variant)
+	return ui.relative(ui.Media.URL(a, variant))
+}
+
+// pictureURL is the address of an account's picture (an upload id; "" for none),
+// relative like mediaURL. Only call it for an account the page may show: the
+// signature lets whoever holds the URL fetch the picture.
+func (ui *UI) pictureURL(id int64) string {
+	if ui.Media == nil || id == 0 {
+		return ""
+	}
+	return ui.relative(ui.Media.PictureURL(id))
+}
+
+// relative cuts this site's own address off u.
+func (ui *UI) relative(u string) string {
 	if ui.Media.BaseURL != "" {
 		if rel, ok := strings.CutPrefix(u, ui.Media.BaseURL); ok && strings.HasPrefix(rel, "/") {
 			return rel

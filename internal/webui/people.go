@@ -74,16 +74,26 @@ func (ui *UI) MarkRead(w http.ResponseWriter, r *http.Request) error {
 type profileFormData struct {
 	Fields   ruche.ProfileFields
 	Presence ruche.Presence
+	// Pictures is the picture form, nil when the server stores no files.
+	Pictures *pictureFormView
 }
 
-// ProfileForm shows the member's profile and presence editors.
+// ProfileForm shows the member's profile, pictures and presence editors.
 func (ui *UI) ProfileForm(w http.ResponseWriter, r *http.Request) error {
+	return ui.profileForm(w, r, http.StatusOK, "")
+}
+
+func (ui *UI) profileForm(w http.ResponseWriter, r *http.Request, status int, errMsg string) error {
 	u := viewer(r)
 	p, err := ui.Posts.Profile(r.Context(), *u, u.Username)
 	if err != nil {
 		return err
 	}
-	ui.render(w, r, http.StatusOK, "profile_edit", "profile_edit.title", profileFormData{Fields: p.ProfileFields, Presence: p.Presence}, "")
+	d := profileFormData{Fields: p.ProfileFields, Presence: p.Presence}
+	if ui.Media != nil {
+		d.Pictures = &pictureFormView{Action: "/settings/profile/pictures", Avatar: p.Avatar, Header: p.Header}
+	}
+	ui.render(w, r, status, "profile_edit", "profile_edit.title", d, errMsg)
 	return nil
 }
 

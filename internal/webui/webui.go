@@ -55,9 +55,10 @@ func New(o Options) (*UI, error) {
 	ui := &UI{Options: o, pages: map[string]*template.Template{}}
 	fm := maps.Clone(funcs)
 	fm["attachments"] = ui.attachments
+	fm["picture"] = ui.pictureURL
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(fm).ParseFS(o.Files, "templates/layout.html", "templates/account_form.html",
-			"templates/post.html", "templates/"+name+".html")
+			"templates/post.html", "templates/pictures.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
