@@ -34,6 +34,16 @@ type formFile struct {
 // the server then reads the body as a stream.
 func (b *browser) submitFiles(formPage, action string, fields url.Values, files []formFile, viaScript bool) page {
 	b.t.Helper()
+	parts := make([]pictureFile, len(files))
+	for i, f := range files {
+		parts[i] = pictureFile{"media", f}
+	}
+	return b.submitParts(formPage, action, fields, parts, viaScript)
+}
+
+// submitParts is submitFiles with each file in its own form field.
+func (b *browser) submitParts(formPage, action string, fields url.Values, files []pictureFile, viaScript bool) page {
+	b.t.Helper()
 	m := csrfRE.FindStringSubmatch(b.get(formPage).body)
 	if m == nil {
 		b.t.Fatalf("GET %s: no csrf_token in the page", formPage)
@@ -57,7 +67,7 @@ func (b *browser) submitFiles(formPage, action string, fields url.Values, files 
 	}
 	for _, f := range files {
 		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="media"; filename=%q`, f.name))
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, f.field, f.name))
 		h.Set("Content-Type", f.ctype)
 		part, err := w.CreatePart(h)
 		if err != nil {

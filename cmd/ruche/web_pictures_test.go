@@ -3,12 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"html"
-	"io"
-	"mime/multipart"
-	"net/http"
-	"net/textproto"
 	"net/url"
 	"regexp"
 	"strings"
@@ -16,52 +11,16 @@ import (
 )
 
 // pictureFile is a file sent in one of a picture form's file fields.
+// pictureFile is a file of a form, in its field ("media", "avatar", "header").
 type pictureFile struct {
-	field string // "avatar" or "header"
+	field string
 	formFile
 }
 
-// submitPictures GETs formPage, then POSTs fields and files to action as
-// multipart/form-data, with the CSRF token in the form as a browser sends it.
+// submitPictures POSTs a picture form as a browser without the script does.
 func (b *browser) submitPictures(formPage, action string, fields url.Values, files ...pictureFile) page {
 	b.t.Helper()
-	m := csrfRE.FindStringSubmatch(b.get(formPage).body)
-	if m == nil {
-		b.t.Fatalf("GET %s: no csrf_token in the page", formPage)
-	}
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	w.WriteField("csrf_token", m[1])
-	for k, vs := range fields {
-		for _, v := range vs {
-			w.WriteField(k, v)
-		}
-	}
-	for _, f := range files {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, f.field, f.name))
-		h.Set("Content-Type", f.ctype)
-		part, err := w.CreatePart(h)
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		part.Write(f.body)
-	}
-	if err := w.Close(); err != nil {
-		b.t.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", b.base+action, &body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("POST %s: %v", action, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), header: resp.Header}
+	return b.submitParts(formPage, action, fields, files, false)
 }
 
 // phonePhoto is a picture past the bound of ordinary form bodies (1 MiB), as photos
