@@ -222,6 +222,12 @@ func TestMastoMedia(t *testing.T) {
 	}
 	stError(ana, 422, "PUT", "/api/v1/media/"+webp, map[string]any{"focus": "2,0"}, "between -1 and 1")
 
+	// An upload taken back before posting is gone; someone else's is not found.
+	extra := uploadPhoto(ana, "text-chunks.png")
+	bob.want(404, "DELETE", "/api/v1/media/"+extra, nil)
+	ana.ok("DELETE", "/api/v1/media/"+extra, nil)
+	ana.want(404, "GET", "/api/v1/media/"+extra, nil)
+
 	// What is not a picture is refused with its reason, and nothing is stored.
 	before := count(t, m, `SELECT count(*) FROM media`)
 	for _, path := range []string{"/api/v1/media", "/api/v2/media"} {
@@ -298,6 +304,7 @@ func TestMastoMedia(t *testing.T) {
 	// Once posted, an upload is the post's.
 	stError(ana, 422, "PUT", "/api/v1/media/"+webp, map[string]any{"description": "later"}, "attached to a post")
 	stError(ana, 422, "POST", "/api/v1/statuses", map[string]any{"status": "again", "media_ids": []string{webp}}, "cannot be attached")
+	ana.want(422, "DELETE", "/api/v1/media/"+webp, nil) // it is the post's now
 
 	// A colleague's boost carries the original's attachments.
 	boost := stStatus(t, bob.ok("POST", "/api/v1/statuses/"+post.ID+"/reblog", nil))

@@ -125,6 +125,7 @@ func (a *API) mediaRoutes() []Route {
 		{Method: "POST", Pattern: "/api/v1/media", Scope: "write:media", Handler: a.uploadHandler(true), Upload: true},
 		{Method: "GET", Pattern: one, Scope: "write:media", Handler: a.h(a.getMedia)},
 		{Method: "PUT", Pattern: one, Scope: "write:media", Handler: a.h(a.describeMedia)},
+		{Method: "DELETE", Pattern: one, Scope: "write:media", Handler: a.h(a.deleteMedia)},
 	}
 }
 
@@ -398,6 +399,18 @@ func (a *API) describeMedia(w http.ResponseWriter, r *http.Request, u ruche.User
 		return nil, err
 	}
 	return a.mediaAnswer(m, http.StatusPartialContent), nil
+}
+
+// deleteMedia deletes an upload not yet posted (an app's "remove" in its compose box).
+func (a *API) deleteMedia(w http.ResponseWriter, r *http.Request, u ruche.User) (any, error) {
+	m, err := a.ownMedia(r, u)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Media.Delete(r.Context(), u, m.ID); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
 }
 
 // mediaIDs reads a status's media_ids; one that is no number cannot be the member's

@@ -190,6 +190,17 @@ func (s *Store) MediaToAttach(ctx context.Context, accountID int64, ids []int64)
 	return out, nil
 }
 
+// DeleteUpload deletes accountID's upload id if it is not attached to a post nor a
+// picture (its files go to the garbage); ErrNotFound otherwise.
+func (s *Store) DeleteUpload(ctx context.Context, accountID, id int64) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM media m WHERE m.id = $1 AND m.account_id = $2 AND m.post_id IS NULL
+		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id)`, id, accountID)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ruche.ErrNotFound
+	}
+	return err
+}
+
 // DeleteStaleMedia deletes uploads never attached within maxAge (their keys go to the
 // garbage), and returns how many.
 func (s *Store) DeleteStaleMedia(ctx context.Context, maxAge time.Duration) (int, error) {

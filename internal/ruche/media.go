@@ -52,6 +52,8 @@ type MediaStore interface {
 	SetPicture(ctx context.Context, accountID int64, which Picture, mediaID int64) error
 	// DescribeMedia sets an unattached upload's alt text and focal point.
 	DescribeMedia(ctx context.Context, accountID, id int64, description string, fx, fy float64) error
+	// DeleteUpload deletes an upload of accountID not attached to anything.
+	DeleteUpload(ctx context.Context, accountID, id int64) error
 	// DeleteStaleMedia deletes uploads never attached within maxAge.
 	DeleteStaleMedia(ctx context.Context, maxAge time.Duration) (int, error)
 	// MediaGarbage lists blob keys to delete; ForgetMediaGarbage drops deleted ones.
@@ -193,6 +195,20 @@ func (m *Media) Get(ctx context.Context, u User, id int64) (Attachment, error) {
 		return Attachment{}, Errorf(CodeNotFound, "error.media_not_found")
 	}
 	return rec.Attachment, nil
+}
+
+// Delete deletes u's upload id, until it is attached (then it goes with its post):
+// CodeNotFound for someone else's, CodeInvalid once attached.
+func (m *Media) Delete(ctx context.Context, u User, id int64) error {
+	if _, err := m.Get(ctx, u, id); err != nil {
+		return err
+	}
+	if err := m.Store.DeleteUpload(ctx, u.ID, id); errors.Is(err, ErrNotFound) {
+		return Errorf(CodeInvalid, "error.media_attached")
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // Describe sets the alt text and focal point of u's upload id, until it is attached.
