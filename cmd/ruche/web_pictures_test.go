@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"html"
+	"mime/multipart"
+	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ruche-hive/ruche/internal/testdb"
 )
 
 // pictureFile is a file sent in one of a picture form's file fields.
@@ -194,5 +199,68 @@ func TestWebPictures(t *testing.T) {
 	}
 	if strings.Contains(articleOf(t, bob.get("/company"), id), "link-card") {
 		t.Error("a post without a card shows one")
+	}
+}
+
+// TestUploadsLeaveNoTempFiles: forms with files are spooled to temporary files past a
+// small bound; none is left behind, whether the form was refused unread (no one signed
+// in: 1 MB at most, whatever it claims), taken, or sent to the client API.
+func TestUploadsLeaveNoTempFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	m, base := bootWith(t, testdb.New(t), nil)
+	ana := signedIn(t, m, base, "ana", "member")
+	big := pictureFile{"header", formFile{"wide.png", "image/png", phonePhoto(t)}}
+
+	// Anonymous: refused, and read no further than 1 MB.
+	stranger := newBrowser(t, base)
+	if p := stranger.submitPictures("/login", "/settings/profile/pictures", url.Values{}, big); p.status < 400 {
+		t.Errorf("an anonymous picture form: %d", p.status)
+	}
+	// A form refused by the CSRF check, which had to read it to look for its token.
+	var form bytes.Buffer
+	fw0 := multipart.NewWriter(&form)
+	part, _ := fw0.CreateFormFile("media", "note.png")
+	part.Write(bytes.Repeat([]byte("x"), 900<<10))
+	fw0.Close()
+	stranger.get("/login") // the CSRF cookie, without which nothing is read
+	req0, _ := http.NewRequest("POST", base+"/posts", &form)
+	req0.Header.Set("Content-Type", fw0.FormDataContentType())
+	resp0, err := stranger.c.Do(req0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp0.Body.Close()
+	if resp0.StatusCode != 403 {
+		t.Errorf("a form without its token: %d, want 403", resp0.StatusCode)
+	}
+	// Signed in, through the form, and through the client API.
+	if p := ana.submitPictures("/settings/profile/pictures", "/settings/profile/pictures", url.Values{}, big); p.status != 303 {
+		t.Fatalf("ana's picture form: %d", p.status)
+	}
+	anaUser, err := m.db.store.UserByUsername(context.Background(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := withToken(t, m, base, anaUser, "write:accounts")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("avatar", "me.png")
+	fw.Write(big.body)
+	mw.Close()
+	req, _ := http.NewRequest("PATCH", base+"/api/v1/accounts/update_credentials", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+app.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("avatar through the API: %d", resp.StatusCode)
+	}
+	left, _ := os.ReadDir(tmp)
+	for _, e := range left {
+		t.Errorf("left in the temporary directory: %s", e.Name())
 	}
 }

@@ -73,6 +73,11 @@ func Middleware(secure bool, deny http.Handler) func(http.Handler) http.Handler 
 					// temporary files past 64 KB (PostFormValue alone would hold 32 MB).
 					if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/form-data") {
 						r.ParseMultipartForm(64 << 10) //nolint:errcheck // a bad body has no token: refused below
+						// net/http removes the temporary files only of forms parsed on the
+						// request it made, not on the copies middlewares pass on.
+						if r.MultipartForm != nil {
+							defer r.MultipartForm.RemoveAll() //nolint:errcheck // nothing to do about a file that will not go
+						}
 					}
 					sent = r.PostFormValue(FieldName)
 				}

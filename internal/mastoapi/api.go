@@ -87,6 +87,10 @@ func (a *API) h(fn handler) http.Handler {
 			return
 		}
 		r, err := withParams(r)
+		if r.MultipartForm != nil {
+			// net/http removes only the files of forms parsed on the request it made.
+			defer r.MultipartForm.RemoveAll() //nolint:errcheck // nothing to do about a file that will not go
+		}
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -104,6 +108,10 @@ func (a *API) anyone(fn handler) http.Handler {
 			u = *p
 		}
 		r, err := withParams(r)
+		if r.MultipartForm != nil {
+			// net/http removes only the files of forms parsed on the request it made.
+			defer r.MultipartForm.RemoveAll() //nolint:errcheck // nothing to do about a file that will not go
+		}
 		if err != nil {
 			a.fail(w, r, err)
 			return

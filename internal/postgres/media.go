@@ -143,7 +143,8 @@ func attachMedia(ctx context.Context, tx pgx.Tx, postID, authorID int64, ids []i
 	}
 	tag, err := tx.Exec(ctx, `UPDATE media m SET post_id = $1, position = o.n
 		FROM unnest($3::bigint[]) WITH ORDINALITY AS o(id, n)
-		WHERE m.id = o.id AND m.account_id = $2 AND m.post_id IS NULL AND m.state = 'ready'`, postID, authorID, ids)
+		WHERE m.id = o.id AND m.account_id = $2 AND m.post_id IS NULL AND m.state = 'ready'
+			AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id)`, postID, authorID, ids)
 	if err != nil {
 		return err
 	}

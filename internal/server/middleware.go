@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ruche-hive/ruche/internal/authn"
 	"github.com/ruche-hive/ruche/internal/i18n"
 )
 
@@ -16,14 +17,16 @@ const uploadReadTimeout = 15 * time.Minute
 const maxFormBody = 1 << 20
 
 // limitBody bounds request bodies: maxFormBody, or, for the routes that take uploads
-// ("METHOD /path"), maxUpload, within which their handlers apply each file's own limit
-// as they stream it.
-func limitBody(uploads map[string]bool, maxUpload int64) func(http.Handler) http.Handler {
+// ("METHOD /path": its bound), when someone is signed in, their own bound, within which
+// handlers apply each file's limit as they stream it. An anonymous request never gets
+// more than maxFormBody (it can only be refused), however large it claims to be.
+func limitBody(uploads map[string]int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			limit := int64(maxFormBody)
-			if uploads[r.Method+" "+r.URL.Path] {
-				limit = maxUpload
+			_, signedIn := authn.UserFrom(r.Context())
+			if bound, ok := uploads[r.Method+" "+r.URL.Path]; ok && signedIn {
+				limit = bound
 				// A large video on a slow line takes longer than the server's read
 				// timeout, which stays for every other request.
 				http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadReadTimeout)) //nolint:errcheck // not every writer supports it

@@ -71,22 +71,11 @@ func New(o Options) (*Server, error) {
 	s.masto = &mastoapi.API{Accounts: o.Accounts, Posts: o.Posts, Groups: o.Groups, OAuth: o.OAuth, Push: o.Push, Media: o.Media, Hub: o.Hub, Catalog: o.Catalog,
 		BaseURL: o.BaseURL, Title: "Ruche", Dev: o.Dev, PublishCounts: o.PublishCounts, Log: o.Log}
 	s.fed = &federation.API{Fed: o.Federation, Catalog: o.Catalog, Log: o.Log}
-	// Uploads: the client API's media routes, the web UI's compose form and picture
-	// forms take up to four files of the largest kind, and a little text.
-	uploads, maxUpload := map[string]bool{"POST /posts": true, "POST /settings/profile/pictures": true, "POST /groups/pictures": true}, int64(maxFormBody)
-	for _, rt := range s.masto.Routes() {
-		if rt.Upload {
-			uploads[rt.Method+" "+rt.Pattern] = true
-		}
-	}
-	if o.Media != nil {
-		l := o.Media.Limits
-		maxUpload += 4 * max(l.For(media.KindJPEG), l.For(media.KindMP4), l.For(media.KindMP3), l.For(media.KindPDF))
-	}
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, middleware.GetHead, limitBody(uploads, maxUpload), securityHeaders(o.Secure), cors,
+	r.Use(s.recoverer, s.logRequests, middleware.GetHead, securityHeaders(o.Secure), cors,
 		clientaddr.Middleware(o.TrustedProxies),
 		authn.Identify(o.Accounts, o.OAuth, o.Secure, http.HandlerFunc(s.unavailable), http.HandlerFunc(s.masto.BadToken)),
+		limitBody(s.uploadLimits()),
 		s.language,
 		s.signed(),
 		skipForTokens(csrf.Middleware(o.Secure, http.HandlerFunc(s.forbidden))))
@@ -132,6 +121,25 @@ func New(o Options) (*Server, error) {
 	})
 	s.router = r
 	return s, nil
+}
+
+// uploadLimits are the body bounds of the routes that take files ("METHOD /path"):
+// the compose box and the client API's media routes take up to four files of the
+// largest kind, the picture forms two images; and a little text besides.
+func (s *Server) uploadLimits() map[string]int64 {
+	if s.opts.Media == nil {
+		return nil
+	}
+	l := s.opts.Media.Limits
+	files := 4*max(l.For(media.KindJPEG), l.For(media.KindMP4), l.For(media.KindMP3), l.For(media.KindPDF)) + maxFormBody
+	pictures := 2*l.For(media.KindJPEG) + maxFormBody
+	out := map[string]int64{"POST /posts": files, "POST /settings/profile/pictures": pictures, "POST /groups/pictures": pictures}
+	for _, rt := range s.masto.Routes() {
+		if rt.Upload {
+			out[rt.Method+" "+rt.Pattern] = files
+		}
+	}
+	return out
 }
 
 // ServeHTTP serves a request.

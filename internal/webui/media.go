@@ -171,13 +171,17 @@ func (up *uploader) readParsed() error {
 	return nil
 }
 
+// maxFormParts bounds the parts of a compose form: its fields, four files and their
+// descriptions fit many times over.
+const maxFormParts = 100
+
 func (up *uploader) readStream() error {
 	mr, err := up.r.MultipartReader()
 	if err != nil {
 		return ruche.Errorf(ruche.CodeInvalid, "error.upload_unreadable")
 	}
 	budget := int64(maxFormValues)
-	for {
+	for parts := 0; ; parts++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -186,6 +190,10 @@ func (up *uploader) readStream() error {
 			return bodyError(err)
 		}
 		name := part.FormName()
+		// Names count against the budget as values do, and so does each part.
+		if budget -= int64(len(name)); budget < 0 || parts == maxFormParts {
+			return ruche.Errorf(ruche.CodeInvalid, "error.form_too_large")
+		}
 		switch {
 		case part.FileName() == "" && name != "":
 			b, err := io.ReadAll(io.LimitReader(part, budget+1))

@@ -28,6 +28,14 @@ type pictureFormView struct {
 	Avatar, Header int64  // the pictures as they are (0: none)
 }
 
+// removeForm deletes the temporary files of r's parsed form: net/http does so only
+// for forms parsed on the request it made, not on the copies handlers receive.
+func removeForm(r *http.Request) {
+	if r.MultipartForm != nil {
+		r.MultipartForm.RemoveAll() //nolint:errcheck // nothing to do about a file that will not go
+	}
+}
+
 // readPictureForm reads the form, its files spooled to disk past a small bound.
 // Browsers send the CSRF token in the form, so the CSRF check parsed it already.
 func readPictureForm(r *http.Request) error {
@@ -102,6 +110,7 @@ func (ui *UI) SetPictures(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, u := r.Context(), *viewer(r)
 	err := readPictureForm(r)
+	defer removeForm(r)
 	removed := false
 	if err == nil {
 		removed, err = applyPictures(r, func(which ruche.Picture, up ruche.Upload) error {
@@ -126,7 +135,9 @@ func (ui *UI) SetGroupPictures(w http.ResponseWriter, r *http.Request) error {
 	if ui.Media == nil {
 		return ruche.Errorf(ruche.CodeNotFound, "error.page_not_found")
 	}
-	if err := readPictureForm(r); err != nil {
+	err := readPictureForm(r)
+	defer removeForm(r)
+	if err != nil {
 		return err // the group is not known yet: the error page says why
 	}
 	ctx, u, handle := r.Context(), *viewer(r), r.PostFormValue("group")
