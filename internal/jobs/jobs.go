@@ -78,9 +78,28 @@ func New(pool *pgxpool.Pool, accounts *ruche.Accounts, push *ruche.Push, outbox 
 		FetchCooldown:        20 * time.Millisecond,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
 		JobTimeout:           min(river.JobTimeoutDefault, RescueStuckJobsAfter),
-		Logger:               log,
+		Logger:               slog.New(atLeast{log.Handler(), slog.LevelWarn}),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}, PushQueue: {MaxWorkers: 20}, FederationQueue: {MaxWorkers: 32}, MediaQueue: {MaxWorkers: 2}},
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 	})
+}
+
+// atLeast passes on records of level or above: River reports its producers' counts at
+// info every few seconds, which would drown an operator's log; its warnings and errors
+// still show.
+type atLeast struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.level}
+}
+func (h atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{h.Handler.WithGroup(name), h.level}
 }
