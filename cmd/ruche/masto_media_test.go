@@ -393,7 +393,8 @@ func TestMastoMedia(t *testing.T) {
 	if len(seen.MediaAttachments) != 1 || seen.MediaAttachments[0].Type != "video" {
 		t.Fatalf("the video post: %+v", seen.MediaAttachments)
 	}
-	code, h, body := fetch(t, *seen.MediaAttachments[0].URL)
+	videoURL := *seen.MediaAttachments[0].URL
+	code, h, body := fetch(t, videoURL)
 	if code != 200 || h.Get("Content-Type") != "video/mp4" {
 		t.Fatalf("GET the video → %d %s", code, h.Get("Content-Type"))
 	}
@@ -404,9 +405,24 @@ func TestMastoMedia(t *testing.T) {
 	}
 	carl.want(404, "GET", "/api/v1/statuses/"+vpost.ID, nil)
 
+	// A spreadsheet: a file apps offer as a download, served as one.
+	r = ana.send("/api/v1/media", upload{name: "budget.xlsx", ctype: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data: xlsx(t)})
+	if r.status != 200 {
+		t.Fatalf("upload the spreadsheet → %d: %s", r.status, r.body)
+	}
+	sheet := mediaSchema(t, r.body)
+	spost := stPost(ana, map[string]any{"status": "@design the budget", "media_ids": []string{sheet.ID}})
+	bob.get("/api/v1/statuses/"+spost.ID, &seen)
+	if len(seen.MediaAttachments) != 1 || seen.MediaAttachments[0].Type != "unknown" || seen.MediaAttachments[0].URL == nil {
+		t.Fatalf("the spreadsheet post: %+v", seen.MediaAttachments)
+	}
+	if code, h, _ := fetch(t, *seen.MediaAttachments[0].URL); code != 200 || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
+		t.Errorf("GET the spreadsheet → %d, %q", code, h.Get("Content-Disposition"))
+	}
+
 	// Deleting the post takes its files at once.
 	ana.ok("DELETE", "/api/v1/statuses/"+vpost.ID, nil)
-	if code, _, _ := fetch(t, *seen.MediaAttachments[0].URL); code != 404 {
+	if code, _, _ := fetch(t, videoURL); code != 404 {
 		t.Errorf("a deleted post's video → %d, want 404", code)
 	}
 }
