@@ -645,22 +645,36 @@ func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost,
 	return p, err
 }
 
-// PostByAPID returns the id, author and group of the post with that ActivityPub id.
-func (s *Store) PostByAPID(ctx context.Context, apID string) (postID, authorID, groupID int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT id, account_id, coalesce(group_id, 0) FROM posts WHERE ap_id = $1`, apID).Scan(&postID, &authorID, &groupID)
-	return postID, authorID, groupID, interpret(err)
+// PostByAPID returns the id, author and group of the post with that ActivityPub id in
+// groupID (0: in any group, the oldest copy).
+func (s *Store) PostByAPID(ctx context.Context, apID string, groupID int64) (postID, authorID, group int64, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT id, account_id, coalesce(group_id, 0) FROM posts
+		WHERE ap_id = $1 AND ($2::bigint = 0 OR group_id = $2) ORDER BY id LIMIT 1`, apID, groupID).Scan(&postID, &authorID, &group)
+	return postID, authorID, group, interpret(err)
 }
 
-// Tombstone records that the partner's post apID was deleted here.
-func (s *Store) Tombstone(ctx context.Context, apID string) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO ap_tombstones (ap_id) VALUES ($1) ON CONFLICT DO NOTHING`, apID)
+// PostsByAPID returns every copy of the post with that ActivityPub id, one per group
+// that brought it, oldest first.
+func (s *Store) PostsByAPID(ctx context.Context, apID string) ([]ruche.APPost, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, account_id, coalesce(group_id, 0) FROM posts WHERE ap_id = $1 ORDER BY id`, apID)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ruche.APPost, error) {
+		var p ruche.APPost
+		return p, r.Scan(&p.ID, &p.AuthorID, &p.GroupID)
+	})
+}
+
+// Tombstone records that the partner's post apID was deleted here, in groupID (0: by
+// its author's instance, in every group).
+func (s *Store) Tombstone(ctx context.Context, apID string, groupID int64) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO ap_tombstones (ap_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, apID, groupID)
 	return err
 }
 
-// Tombstoned reports whether the partner's post apID was deleted here.
-func (s *Store) Tombstoned(ctx context.Context, apID string) (bool, error) {
+// Tombstoned reports whether the partner's post apID was deleted here, in groupID or
+// everywhere.
+func (s *Store) Tombstoned(ctx context.Context, apID string, groupID int64) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ap_tombstones WHERE ap_id = $1)`, apID).Scan(&ok)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ap_tombstones WHERE ap_id = $1 AND group_id IN (0, $2::bigint))`, apID, groupID).Scan(&ok)
 	return ok, err
 }
 

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -64,5 +65,63 @@ func TestEditPostKeepsTheLatestPartnerEdit(t *testing.T) {
 	edit("v4", t0.Add(2*time.Second)) // the same second: the later arrival wins
 	if got := source(); got != "v4" {
 		t.Errorf("after an edit of the same second: %q, want v4", got)
+	}
+}
+
+// A partner's post is kept once per group that brought it: a copy announced first by
+// another group does not make the real one a duplicate; a deletion in one group leaves
+// the other copy, and is remembered for that group only, unless the author's own
+// instance said it (group 0).
+func TestPartnersPostsPerGroup(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.NewStore(t)
+	owner := user(t, s, "owner", ruche.RoleMember)
+	groups := &ruche.Groups{Store: s, Shares: s}
+	one, err := groups.Create(ctx, owner, "one", ruche.GroupFields{Name: "One", Kind: ruche.GroupOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := groups.Create(ctx, owner, "two", ruche.GroupFields{Name: "Two", Kind: ruche.GroupOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gil, err := s.UpsertRemoteAccount(ctx, ruche.RemoteActor{IRI: "https://c.example/users/gil", Host: "c.example"}, "gil", "Gil", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "https://c.example/notes/1"
+	draft := func(group int64) ruche.PostDraft {
+		return ruche.PostDraft{AuthorID: gil, Visibility: ruche.VisGroup, GroupID: group, Source: "x", HTML: "<p>x</p>", APID: id}
+	}
+	first, err := s.CreatePost(ctx, draft(one.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.CreatePost(ctx, draft(two.ID))
+	if err != nil {
+		t.Fatalf("the same post in another group: %v", err)
+	}
+	if _, err := s.CreatePost(ctx, draft(two.ID)); !errors.Is(err, ruche.ErrConflict) {
+		t.Errorf("a second copy in the same group: %v, want a conflict", err)
+	}
+	if got, _, _, err := s.PostByAPID(ctx, id, two.ID); err != nil || got != second {
+		t.Errorf("the copy in two: %d %v, want %d", got, err, second)
+	}
+	if got, _, _, err := s.PostByAPID(ctx, id, 0); err != nil || got != first {
+		t.Errorf("any copy: %d %v, want the oldest, %d", got, err, first)
+	}
+	if err := s.Tombstone(ctx, id, one.ID); err != nil {
+		t.Fatal(err)
+	}
+	for g, want := range map[int64]bool{one.ID: true, two.ID: false} {
+		if gone, err := s.Tombstoned(ctx, id, g); err != nil || gone != want {
+			t.Errorf("tombstoned in %d: %v %v, want %v", g, gone, err, want)
+		}
+	}
+	if err := s.Tombstone(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	if gone, _ := s.Tombstoned(ctx, id, two.ID); !gone {
+		t.Error("the author's own deletion does not count in every group")
 	}
 }

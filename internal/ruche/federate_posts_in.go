@@ -58,14 +58,11 @@ func idOn(iri, host string) bool {
 // memberReaction applies a member's Like or boost (Announce), or its Undo, of a post
 // in a local shared group: it counts, and its author hears of it, as any.
 func (f *Federation) memberReaction(ctx context.Context, in IncomingActivity, act *activitypub.Object, on bool) error {
-	postID, _, _, ok := f.localPost(ctx, act.Object.IRI)
+	p, ok := f.ourGroupPost(ctx, act.Object.IRI)
 	if !ok {
-		return nil
-	}
-	p, err := f.Store.FederatedPost(ctx, postID)
-	if err != nil || p.GroupAPID != "" {
 		return nil // not a post of one of our groups
 	}
+	postID := p.ID
 	if err := f.Shares.GroupShared(ctx, p.GroupID, in.Host); err != nil {
 		return nil
 	}
@@ -175,8 +172,8 @@ func (f *Federation) groupReaction(ctx context.Context, in IncomingActivity, gro
 			return ignoreNotFound(err)
 		}
 	}
-	postID, _, group, ok := f.localPost(ctx, act.Object.IRI)
-	if !ok || group != groupID {
+	postID, _, _, ok := f.localPost(ctx, act.Object.IRI, groupID)
+	if !ok {
 		return nil
 	}
 	username, name := remoteNames(RemoteActor{IRI: actorIRI}, nil)
@@ -227,7 +224,7 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 		return err
 	}
 	d.MentionIDs = mentions
-	if postID, author, group, err := f.Store.PostByAPID(ctx, n.ID); err == nil {
+	if postID, author, group, err := f.Store.PostByAPID(ctx, n.ID, groupID); err == nil {
 		if author != authorID || group != groupID || typ != activitypub.TypeUpdate {
 			return nil // someone else's post, another group's, or a second copy
 		}
@@ -243,12 +240,12 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 	if typ != activitypub.TypeCreate {
 		return nil
 	}
-	if gone, err := f.Store.Tombstoned(ctx, n.ID); err != nil || gone {
+	if gone, err := f.Store.Tombstoned(ctx, n.ID, groupID); err != nil || gone {
 		return err // deleted before it arrived
 	}
 	d.MediaIDs = f.fetchAttachments(ctx, n, host, authorID)
 	if parent := n.InReplyTo.IRI; parent != "" {
-		if id, account, group, ok := f.localPost(ctx, parent); ok && group == groupID {
+		if id, account, group, ok := f.localPost(ctx, parent, groupID); ok && group == groupID {
 			d.InReplyToID, d.InReplyToAccountID = id, account
 			// A member here replied to is told, as for any reply.
 			if apID, err := f.Store.AccountAPID(ctx, account); err == nil && apID == "" && account != authorID &&
@@ -310,42 +307,77 @@ func (f *Federation) noteMentions(ctx context.Context, n *activitypub.Object, gr
 	return ids, nil
 }
 
-// deleteNote deletes the post with that id if authorIRI wrote it (in groupID, when
-// not 0), and remembers the id so that a late Create does not bring it back. The caller
-// has checked that the id is on the author's instance.
+// deleteNote deletes the copies of the post with that id that authorIRI wrote (in
+// groupID, or in every group when 0, as its author's own instance says), and
+// remembers the id so that a late Create does not bring it back. The caller has
+// checked that the id is on the author's instance (or takes the group's word).
 func (f *Federation) deleteNote(ctx context.Context, noteID, authorIRI string, groupID int64) error {
-	postID, author, group, err := f.Store.PostByAPID(ctx, noteID)
-	if errors.Is(err, ErrNotFound) {
-		// Not here (yet): remembered, so that a late Create does not bring it back.
-		return f.Store.Tombstone(ctx, noteID)
-	}
+	copies, err := f.Store.PostsByAPID(ctx, noteID)
 	if err != nil {
 		return err
 	}
-	if id, err := f.Store.AccountByAPID(ctx, authorIRI); err != nil || id != author || groupID != 0 && group != groupID {
-		return nil // someone else's post, or another group's: nothing is remembered
-	}
-	if err := f.Store.Tombstone(ctx, noteID); err != nil {
+	author, err := f.Store.AccountByAPID(ctx, authorIRI)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err := f.Store.DeletePost(ctx, postID); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+	here, deleted := false, false
+	for _, c := range copies {
+		if groupID != 0 && c.GroupID != groupID {
+			continue
+		}
+		here = true
+		if c.AuthorID != author {
+			continue // someone else's post: nothing is remembered
+		}
+		if err := f.Store.DeletePost(ctx, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		deleted = true
+	}
+	if !here || deleted {
+		// Not here (yet), or gone now: remembered either way.
+		return f.Store.Tombstone(ctx, noteID, groupID)
 	}
 	return nil
 }
 
-// localPost finds the post an id names: one written here (/ap/posts/<id>) or one that
-// came from a partner.
-func (f *Federation) localPost(ctx context.Context, iri string) (postID, authorID, groupID int64, ok bool) {
+// localPost finds the post an id names in groupID: one written here (/ap/posts/<id>)
+// or the copy of a partner's that the group brought.
+func (f *Federation) localPost(ctx context.Context, iri string, groupID int64) (postID, authorID, group int64, ok bool) {
 	if obj, local := f.parseLocal(iri); local {
 		if obj.kind != "post" {
 			return 0, 0, 0, false
 		}
 		p, err := f.Store.FederatedPost(ctx, obj.id)
-		return p.ID, p.Author.ID, p.GroupID, err == nil
+		return p.ID, p.Author.ID, p.GroupID, err == nil && p.GroupID == groupID
 	}
-	postID, authorID, groupID, err := f.Store.PostByAPID(ctx, iri)
-	return postID, authorID, groupID, err == nil
+	postID, authorID, group, err := f.Store.PostByAPID(ctx, iri, groupID)
+	return postID, authorID, group, err == nil
+}
+
+// ourGroupPost finds the post an id names in one of this instance's own groups.
+func (f *Federation) ourGroupPost(ctx context.Context, iri string) (FedPost, bool) {
+	var ids []int64
+	if obj, local := f.parseLocal(iri); local {
+		if obj.kind != "post" {
+			return FedPost{}, false
+		}
+		ids = []int64{obj.id}
+	} else {
+		copies, err := f.Store.PostsByAPID(ctx, iri)
+		if err != nil {
+			return FedPost{}, false
+		}
+		for _, c := range copies {
+			ids = append(ids, c.ID)
+		}
+	}
+	for _, id := range ids {
+		if p, err := f.Store.FederatedPost(ctx, id); err == nil && p.GroupAPID == "" {
+			return p, true
+		}
+	}
+	return FedPost{}, false
 }
 
 // localGroupOf is the local group a Note is for: its audience, else its single

@@ -210,11 +210,14 @@ type FederationStore interface {
 	AccountAPID(ctx context.Context, accountID int64) (string, error)
 	// FederatedPost returns a group post with what its Note needs, whatever its group.
 	FederatedPost(ctx context.Context, postID int64) (FedPost, error)
-	// PostByAPID returns the id, author and group of the post with that ActivityPub id.
-	PostByAPID(ctx context.Context, apID string) (postID, authorID, groupID int64, err error)
-	// Tombstone and Tombstoned record and tell that a partner's post was deleted here.
-	Tombstone(ctx context.Context, apID string) error
-	Tombstoned(ctx context.Context, apID string) (bool, error)
+	// PostByAPID returns the id, author and group of the post with that ActivityPub id
+	// in groupID (0: any); PostsByAPID every copy of it, one per group that brought it.
+	PostByAPID(ctx context.Context, apID string, groupID int64) (postID, authorID, group int64, err error)
+	PostsByAPID(ctx context.Context, apID string) ([]APPost, error)
+	// Tombstone and Tombstoned record and tell that a partner's post was deleted here,
+	// in a group (0: everywhere).
+	Tombstone(ctx context.Context, apID string, groupID int64) error
+	Tombstoned(ctx context.Context, apID string, groupID int64) (bool, error)
 	// ShareCreatedAt returns when a group was shared with a partner.
 	ShareCreatedAt(ctx context.Context, groupID int64, domain string) (time.Time, error)
 	// HasLocalMembers reports whether anyone here is a member of a group.
@@ -289,6 +292,9 @@ type FedPost struct {
 	// Media are its attachments, in order.
 	Media []Attachment
 }
+
+// APPost is a copy of a partner's post: a post is kept once per group that brought it.
+type APPost struct{ ID, AuthorID, GroupID int64 }
 
 // FedMention is a person a group post mentions.
 type FedMention struct {
