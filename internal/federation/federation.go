@@ -18,6 +18,7 @@ import (
 
 	"github.com/ruche-hive/ruche/activitypub"
 	"github.com/ruche-hive/ruche/internal/authn"
+	"github.com/ruche-hive/ruche/internal/fileserve"
 	"github.com/ruche-hive/ruche/internal/i18n"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
@@ -68,13 +69,7 @@ func (a *API) media(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", f.MIME)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", "attachment")
-	h.Set("Cache-Control", "private, no-store")
-	http.ServeContent(w, r, "", f.ModTime(), f)
+	fileserve.Send(w, r, f, fileserve.Options{Download: true})
 }
 
 // byID serves the document that doc makes for the {id} of the path.

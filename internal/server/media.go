@@ -2,19 +2,15 @@ package server
 
 import (
 	"errors"
-	"fmt"
-	"mime"
 	"net/http"
-	"time"
 
+	"github.com/ruche-hive/ruche/internal/fileserve"
 	"github.com/ruche-hive/ruche/internal/ruche"
 )
 
-// mediaFile serves an attachment under its capability URL. Whatever is wrong (no
-// signature, an altered or expired one, a deleted post's file) is a bare 404. Nothing
-// uploaded ever runs in Ruche's origin: files are sent with their cleaned type, never
-// sniffed, under a sandboxing policy, and anything not re-encoded by Ruche as a
-// download.
+// mediaFile serves an attachment under its capability URL (fileserve says how).
+// Whatever is wrong (no signature, an altered or expired one, a deleted post's file)
+// is a bare 404.
 func (s *Server) mediaFile(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Media == nil {
 		http.NotFound(w, r)
@@ -31,24 +27,5 @@ func (s *Server) mediaFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", f.MIME)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	// Web apps on other origins show the pictures too; the URL is the credential.
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-	h.Del("X-Frame-Options")
-	disposition := "inline"
-	if !f.Inline {
-		disposition = "attachment"
-	}
-	if d := mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}); d != "" {
-		disposition = d
-	}
-	h.Set("Content-Disposition", disposition)
-	// Private: a shared cache must not keep what a capability opened for one viewer.
-	if left := time.Until(f.Expires); left > 0 {
-		h.Set("Cache-Control", fmt.Sprintf("private, max-age=%d, immutable", int(left.Seconds())))
-	}
-	http.ServeContent(w, r, "", f.ModTime(), f)
+	fileserve.Send(w, r, f, fileserve.Options{CrossOrigin: true, Cache: true})
 }
