@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -67,6 +68,18 @@ func TestLinkCards(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := hits.Load(); n != 1 {
 		t.Errorf("the page was fetched %d times, want once", n)
+	}
+
+	// A post with photos shows them, not a card: its link is not fetched.
+	photo, err := m.media.Upload(ctx, ana, ruche.Upload{Body: bytes.NewReader(corpus(t, "text-chunks.png"))}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.posts.Create(ctx, ana, ruche.NewPost{Source: "Pictured: " + site + "/photos", MediaIDs: []int64{photo.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, m, `SELECT count(*) FROM link_cards WHERE url = $1`, site+"/photos"); n != 0 {
+		t.Error("a post with photos had its link's card fetched")
 	}
 
 	// The intranet is never fetched.

@@ -230,7 +230,9 @@ func (ps *Posts) create(ctx context.Context, u User, n NewPost, key string) (Pos
 		return Post{}, err
 	}
 	d.HTML, d.Tags = r.HTML, r.Tags
-	if d.Visibility != VisDirect { // a link in a private message may be good for one visit
+	// A link in a private message may be good for one visit; a post with photos or
+	// files shows those, not a link's card (as on Mastodon).
+	if d.Visibility != VisDirect && len(n.MediaIDs) == 0 {
 		d.CardURL = cardLink(r.HTML)
 	}
 	d.MentionIDs = withoutID(mentions, u.ID)
@@ -330,7 +332,7 @@ func (ps *Posts) Edit(ctx context.Context, u User, id int64, source, spoiler str
 	}
 	d := PostDraft{AuthorID: u.ID, Visibility: f.Visibility, Source: source, HTML: r.HTML, SpoilerText: spoiler,
 		Tags: r.Tags, MentionIDs: withoutID(mentions, u.ID), InReplyToAccountID: old.InReplyToAccountID}
-	if d.Visibility != VisDirect {
+	if d.Visibility != VisDirect && len(old.Media) == 0 {
 		d.CardURL = cardLink(r.HTML)
 	}
 	if d.InReplyToAccountID != 0 && d.InReplyToAccountID != u.ID && !containsID(d.MentionIDs, d.InReplyToAccountID) {
