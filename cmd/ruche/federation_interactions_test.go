@@ -184,6 +184,21 @@ func TestFederationGroupInteractions(t *testing.T) {
 		return err == nil && p.Boosts == 0
 	})
 
+	// zoe likes ana's post, takes it back, and likes it again: acme counts one.
+	for _, on := range []bool{true, false, true} {
+		if err := hub.posts.SetLiked(ctx, zoe, anaAtHub.ID, on); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if on {
+			want = 1
+		}
+		eventually(t, 30*time.Second, "acme's like count never followed zoe's", func() bool {
+			p, err := acme.posts.Post(ctx, bob, anaPost.ID)
+			return err == nil && p.Likes == want
+		})
+	}
+
 	// ana, who owns the group, deletes zoe's first post at acme: it goes at hub too.
 	if err := acme.posts.Delete(ctx, ana, atAcme.ID); err != nil {
 		t.Fatal(err)

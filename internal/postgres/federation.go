@@ -666,7 +666,19 @@ func (s *Store) PostsByAPID(ctx context.Context, apID string) ([]ruche.APPost, e
 // Tombstone records that the partner's post apID was deleted here, in groupID (0: by
 // its author's instance, in every group).
 func (s *Store) Tombstone(ctx context.Context, apID string, groupID int64) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO ap_tombstones (ap_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, apID, groupID)
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockAPID(ctx, tx, apID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO ap_tombstones (ap_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, apID, groupID)
+		return err
+	})
+}
+
+// lockAPID serializes, for one partner's post id, its tombstone and the storing of a
+// copy: a Delete handled while its Create was fetching files must not be overtaken.
+func lockAPID(ctx context.Context, tx pgx.Tx, apID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('ap_id:' || $1))`, apID)
 	return err
 }
 

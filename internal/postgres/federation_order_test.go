@@ -66,6 +66,10 @@ func TestEditPostKeepsTheLatestPartnerEdit(t *testing.T) {
 	if got := source(); got != "v4" {
 		t.Errorf("after an edit of the same second: %q, want v4", got)
 	}
+	edit("v4", t0.Add(2*time.Second)) // the same edit again: nothing new in the history
+	if n := count(t, s, `SELECT count(*) FROM post_edits WHERE post_id = $1`, id); n != 2 {
+		t.Errorf("%d earlier versions after a repeated edit, want 2", n)
+	}
 }
 
 // A partner's post is kept once per group that brought it: a copy announced first by
@@ -117,6 +121,16 @@ func TestPartnersPostsPerGroup(t *testing.T) {
 		if gone, err := s.Tombstoned(ctx, id, g); err != nil || gone != want {
 			t.Errorf("tombstoned in %d: %v %v, want %v", g, gone, err, want)
 		}
+	}
+	// A copy arriving after its deletion in that group is not stored.
+	const late = "https://c.example/notes/2"
+	if err := s.Tombstone(ctx, late, two.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := draft(two.ID)
+	d.APID = late
+	if _, err := s.CreatePost(ctx, d); !errors.Is(err, ruche.ErrConflict) {
+		t.Errorf("a copy after its Delete: %v, want refused", err)
 	}
 	if err := s.Tombstone(ctx, id, 0); err != nil {
 		t.Fatal(err)

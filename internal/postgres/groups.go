@@ -233,7 +233,8 @@ func (s *Store) SetPinned(ctx context.Context, groupID, postID int64, pinned boo
 		_, err := s.pool.Exec(ctx, `DELETE FROM group_pins WHERE group_id = $1 AND post_id = $2`, groupID, postID)
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO group_pins (group_id, post_id) SELECT $1, id FROM posts WHERE id = $2 AND group_id = $1
+	tag, err := s.pool.Exec(ctx, `INSERT INTO group_pins (group_id, post_id) SELECT $1, id FROM posts
+		WHERE id = $2 AND group_id = $1 AND reblog_of_id IS NULL
 		ON CONFLICT DO NOTHING`, groupID, postID)
 	if err == nil && tag.RowsAffected() == 0 {
 		var exists bool

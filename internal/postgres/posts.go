@@ -82,6 +82,15 @@ func (s *Store) CreatePost(ctx context.Context, d ruche.PostDraft) (int64, error
 		var apID *string
 		if d.APID != "" {
 			apID = &d.APID
+			// Deleted meanwhile (its Delete overtook it): not stored.
+			if err := lockAPID(ctx, tx, d.APID); err != nil {
+				return err
+			}
+			var gone bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ap_tombstones WHERE ap_id = $1 AND group_id IN (0, $2::bigint))`,
+				d.APID, d.GroupID).Scan(&gone); err != nil || gone {
+				return cmpConflict(err, gone)
+			}
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO posts (account_id, visibility, in_reply_to_id, in_reply_to_account_id,
 				source, html, spoiler_text, event_title, event_start, event_end, event_place, group_id, ap_id, card_url)
@@ -190,6 +199,14 @@ func notify(ctx context.Context, tx pgx.Tx, to int64, kind ruche.NotificationKin
 	return err
 }
 
+// cmpConflict is err, or ErrConflict when gone.
+func cmpConflict(err error, gone bool) error {
+	if err == nil && gone {
+		return ruche.ErrConflict
+	}
+	return err
+}
+
 // EditPost keeps the old version, then replaces text, mentions and tags.
 func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
@@ -197,8 +214,10 @@ func (s *Store) EditPost(ctx context.Context, id int64, d ruche.PostDraft) error
 			return err
 		}
 		if d.EditedAt != nil {
+			// An older edit arriving late changes nothing, nor does the same one twice.
 			var stale bool
-			err := tx.QueryRow(ctx, `SELECT coalesce(edited_at > $2, false) FROM posts WHERE id = $1 FOR UPDATE`, id, *d.EditedAt).Scan(&stale)
+			err := tx.QueryRow(ctx, `SELECT coalesce(edited_at > $2 OR (edited_at = $2 AND source = $3 AND spoiler_text = $4), false)
+				FROM posts WHERE id = $1 FOR UPDATE`, id, *d.EditedAt, d.Source, d.SpoilerText).Scan(&stale)
 			if err != nil || stale {
 				return interpret(err)
 			}

@@ -254,7 +254,10 @@ func (f *Federation) reactionActivity(ctx context.Context, it OutboxItem, groupI
 		typ, path = activitypub.TypeAnnounce, "/boosts/"
 	}
 	post := strconv.FormatInt(it.PostID, 10)
-	act := &activitypub.Object{ID: actorIRI + path + post, Type: typ,
+	// Each like (boost) its own id, with its outbox row's: a like given again after
+	// an Undo is a new activity, which a receiver that keeps ids must not take for
+	// the first one again.
+	act := &activitypub.Object{ID: actorIRI + path + post + "-" + strconv.FormatInt(it.ID, 10), Type: typ,
 		Actor: activitypub.IRI(actorIRI), Object: activitypub.IRI(noteID), To: []string{groupIRI}, Audience: []string{groupIRI}}
 	if relay {
 		act.ID = groupIRI + path + post + "-" + strconv.FormatInt(it.AuthorID, 10)
