@@ -124,6 +124,31 @@ func TestFederationGroupInteractions(t *testing.T) {
 		return hub.notified(zoe, ruche.NotifyReply, anaAt, "Love the colours")
 	})
 
+	// zoe answers ana's reply, then edits her answer without naming her: ana stays told.
+	var replyAtHub ruche.Post
+	eventually(t, 30*time.Second, "ana's reply never reached hub", func() bool {
+		var ok bool
+		replyAtHub, ok = hub.find(zoe, hubDesign.ID, "Love the colours")
+		return ok
+	})
+	answer, err := hub.posts.Create(ctx, zoe, ruche.NewPost{InReplyToID: replyAtHub.ID, Source: "Thanks!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "ana was never told of zoe's answer", func() bool {
+		return acme.notified(ana, ruche.NotifyReply, zoeAt, "Thanks!")
+	})
+	if _, err := hub.posts.Edit(ctx, zoe, answer.ID, "Thanks, edited", ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "zoe's edit never reached acme", func() bool {
+		_, ok := acme.find(ana, design.ID, "Thanks, edited")
+		return ok
+	})
+	if !acme.notified(ana, ruche.NotifyReply, zoeAt, "Thanks, edited") {
+		t.Error("zoe's edit took ana's reply notification away")
+	}
+
 	// Mentions by @name@host, both ways. zoe knows bob from his like.
 	if _, err := acme.posts.Create(ctx, ana, ruche.NewPost{GroupHandle: "design", Source: "@" + zoeAt + " can you review?"}); err != nil {
 		t.Fatal(err)

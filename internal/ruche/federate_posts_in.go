@@ -233,6 +233,13 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 		if at := n.Updated.UTC(); !at.IsZero() && at.Before(time.Now().Add(time.Minute)) {
 			d.EditedAt = &at
 		}
+		// Whom it answers stays told, whatever the edit's tags say (as for a local edit).
+		if p, err := f.Store.FederatedPost(ctx, postID); err == nil && p.ParentID != 0 {
+			if parent, err := f.Store.FederatedPost(ctx, p.ParentID); err == nil && parent.AuthorAPID == "" &&
+				parent.Author.ID != authorID && !slices.Contains(d.MentionIDs, parent.Author.ID) {
+				d.MentionIDs = append(d.MentionIDs, parent.Author.ID)
+			}
+		}
 		return f.Store.EditPost(ctx, postID, d)
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
