@@ -89,9 +89,9 @@ func (g Guard) Allowed(ap netip.AddrPort) bool {
 	return IsPublicAddr(a) || g.AllowLoopback && a.IsLoopback()
 }
 
-// isLocalhostName reports whether host is "localhost" or under ".localhost", names
+// IsLocalhostName reports whether host is "localhost" or under ".localhost", names
 // RFC 6761 reserves for the local machine.
-func isLocalhostName(host string) bool {
+func IsLocalhostName(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
@@ -109,7 +109,7 @@ func (g Guard) DialContext(ctx context.Context, network, address string) (net.Co
 	if err != nil {
 		return nil, err
 	}
-	if isLocalhostName(host) {
+	if IsLocalhostName(host) {
 		if !g.AllowLoopback {
 			return nil, fmt.Errorf("%w: %s", ErrBlockedAddress, host)
 		}

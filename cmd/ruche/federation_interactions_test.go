@@ -42,11 +42,19 @@ func (s *fedSite) find(u ruche.User, groupID int64, text string) (ruche.Post, bo
 // joiner of hub join it; it returns the group at acme, its copy at hub and its handle.
 func sharedDesign(t *testing.T, acme, hub *fedSite, owner, joiner ruche.User) (ruche.Group, ruche.Group, string) {
 	t.Helper()
-	ctx := context.Background()
-	design, err := acme.groups.Create(ctx, owner, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
+	design, err := acme.groups.Create(context.Background(), owner, "design", ruche.GroupFields{Name: "Design", Kind: ruche.GroupOpen})
 	if err != nil {
 		t.Fatal(err)
 	}
+	copy, handle := shareAndJoin(t, acme, hub, design, joiner)
+	return design, copy, handle
+}
+
+// shareAndJoin shares acme's group with hub and has joiner of hub join it; it returns
+// the group's copy at hub and its handle.
+func shareAndJoin(t *testing.T, acme, hub *fedSite, design ruche.Group, joiner ruche.User) (ruche.Group, string) {
+	t.Helper()
+	ctx := context.Background()
 	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +67,11 @@ func sharedDesign(t *testing.T, acme, hub *fedSite, owner, joiner ruche.User) (r
 	}
 	var copy ruche.Group
 	eventually(t, 20*time.Second, joiner.Username+" never became a member", func() bool {
+		var err error
 		copy, err = hub.groups.Get(ctx, joiner, handle)
 		return err == nil && copy.ViewerState == ruche.StateMember
 	})
-	return design, copy, handle
+	return copy, handle
 }
 
 // Across instances, people of a shared group act on each other's posts as they would

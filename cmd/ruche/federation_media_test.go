@@ -80,25 +80,11 @@ func TestFederationNoFetchBeforeSharing(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // ids carry their millisecond
-	// Sharing and joining (the group exists already, so join it by hand).
 	design, err := acme.groups.Get(ctx, ana, "design")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := acme.m.db.store.ShareGroup(ctx, 0, design.ID, hostOf(hub.base)); err != nil {
-		t.Fatal(err)
-	}
-	handle := "design@" + hostOf(acme.base)
-	if _, err := hub.m.fed.ResolveGroup(ctx, "@"+handle); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := hub.groups.Join(ctx, zoe, handle); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 20*time.Second, "zoe never became a member", func() bool {
-		g, err := hub.groups.Get(ctx, zoe, handle)
-		return err == nil && g.ViewerState == ruche.StateMember
-	})
+	shareAndJoin(t, acme, hub, design, zoe)
 	reply, err := acme.posts.Create(ctx, ana, ruche.NewPost{InReplyToID: old.ID, Source: "Now with partners"})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,15 @@ func remoteRequest(t *testing.T, m *Main, group, username, hub string) int64 {
 	return id
 }
 
+// sharedDesignWeb has admin ana add the partner hub, olga make the closed group design,
+// and ana share it with hub, through the pages.
+func sharedDesignWeb(t *testing.T, ana, olga *browser, hub string) {
+	t.Helper()
+	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
+	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
+	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+}
+
 var approveRE = regexp.MustCompile(`action="(/groups/design/members/[^"]+/approve)"`)
 
 // TestRemoteMembersWeb: a moderator sees a partner's zoe, with her instance, among the
@@ -47,9 +56,7 @@ func TestRemoteMembersWeb(t *testing.T) {
 	ana := signedIn(t, m, base, "ana", "admin")
 	olga := signedIn(t, m, base, "olga", "member")
 	zoe := signedIn(t, m, base, "zoe", "member")
-	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
-	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
-	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+	sharedDesignWeb(t, ana, olga, hub)
 	remote := remoteRequest(t, m, "design", "zoe", hub)
 	remoteRequest(t, m, "design", "max", hub)
 	local := count(t, m, `SELECT id FROM accounts WHERE username = 'zoe' AND domain IS NULL`)
@@ -133,9 +140,7 @@ func TestRemoteProfileWeb(t *testing.T) {
 	ana := signedIn(t, m, base, "ana", "admin")
 	olga := signedIn(t, m, base, "olga", "member")
 	carl := signedIn(t, m, base, "carl", "member")
-	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
-	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
-	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+	sharedDesignWeb(t, ana, olga, hub)
 	remoteRequest(t, m, "design", "zoe", hub)
 	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/approve", url.Values{}), "/groups/design")
 
@@ -159,9 +164,7 @@ func TestRemoveMemberOfSuspendedPartner(t *testing.T) {
 	m, base := bootWith(t, testdb.New(t), nil)
 	ana := signedIn(t, m, base, "ana", "admin")
 	olga := signedIn(t, m, base, "olga", "member")
-	wantRedirect(t, ana.submit("/admin/partners", "/admin/partners", url.Values{"domain": {hub}}), "/admin/partners")
-	wantRedirect(t, olga.submit("/groups", "/groups", url.Values{"name": {"Design"}, "handle": {"design"}, "kind": {"closed"}}), "/groups/design")
-	wantRedirect(t, ana.submit("/groups/design", "/groups/design/share", url.Values{"partner": {hub}}), "/groups/design?done=group_shared")
+	sharedDesignWeb(t, ana, olga, hub)
 	zoe := remoteRequest(t, m, "design", "zoe", hub)
 	wantRedirect(t, olga.submit("/groups/design", "/groups/design/members/zoe@"+hub+"/approve", url.Values{}), "/groups/design")
 	admin, err := m.db.store.UserByUsername(context.Background(), "ana")

@@ -613,12 +613,14 @@ func (s *Store) FederatedPost(ctx context.Context, postID int64) (ruche.FedPost,
 	var p ruche.FedPost
 	err := s.pool.QueryRow(ctx, `SELECT p.id, coalesce(p.ap_id, ''), a.id, a.username, a.display_name, coalesce(a.domain, ''),
 			coalesce(a.ap_id, ''), p.group_id, coalesce(g.ap_id, ''), coalesce(g.domain, ''), p.html, p.spoiler_text,
-			coalesce(p.in_reply_to_id, 0), coalesce(r.ap_id, ''), p.created_at, p.edited_at
+			coalesce(p.in_reply_to_id, 0), coalesce(r.ap_id, ''), p.created_at, p.edited_at,
+			CASE WHEN ra.domain IS NULL THEN coalesce(r.account_id, 0) ELSE 0 END
 		FROM posts p JOIN accounts a ON a.id = p.account_id JOIN accounts g ON g.id = p.group_id
-		LEFT JOIN posts r ON r.id = p.in_reply_to_id
+		LEFT JOIN posts r ON r.id = p.in_reply_to_id LEFT JOIN accounts ra ON ra.id = r.account_id
 		WHERE p.id = $1 AND p.group_id IS NOT NULL AND p.reblog_of_id IS NULL`, postID).Scan(
 		&p.ID, &p.APID, &p.Author.ID, &p.Author.Username, &p.Author.DisplayName, &p.Author.Domain, &p.AuthorAPID,
-		&p.GroupID, &p.GroupAPID, &p.GroupDomain, &p.HTML, &p.SpoilerText, &p.ParentID, &p.ParentAPID, &p.CreatedAt, &p.EditedAt)
+		&p.GroupID, &p.GroupAPID, &p.GroupDomain, &p.HTML, &p.SpoilerText, &p.ParentID, &p.ParentAPID, &p.CreatedAt, &p.EditedAt,
+		&p.ParentLocalAuthor)
 	if err != nil {
 		return p, interpret(err)
 	}

@@ -234,11 +234,9 @@ func (f *Federation) storeNote(ctx context.Context, typ string, n *activitypub.O
 			d.EditedAt = &at
 		}
 		// Whom it answers stays told, whatever the edit's tags say (as for a local edit).
-		if p, err := f.Store.FederatedPost(ctx, postID); err == nil && p.ParentID != 0 {
-			if parent, err := f.Store.FederatedPost(ctx, p.ParentID); err == nil && parent.AuthorAPID == "" &&
-				parent.Author.ID != authorID && !slices.Contains(d.MentionIDs, parent.Author.ID) {
-				d.MentionIDs = append(d.MentionIDs, parent.Author.ID)
-			}
+		if p, err := f.Store.FederatedPost(ctx, postID); err == nil && p.ParentLocalAuthor != 0 &&
+			p.ParentLocalAuthor != authorID && !slices.Contains(d.MentionIDs, p.ParentLocalAuthor) {
+			d.MentionIDs = append(d.MentionIDs, p.ParentLocalAuthor)
 		}
 		return f.Store.EditPost(ctx, postID, d)
 	} else if !errors.Is(err, ErrNotFound) {

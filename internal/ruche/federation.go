@@ -283,8 +283,10 @@ type FedPost struct {
 	SpoilerText string
 	ParentID    int64
 	ParentAPID  string
-	CreatedAt   time.Time
-	EditedAt    *time.Time
+	// ParentLocalAuthor is who wrote the post it answers, when a member here (else 0).
+	ParentLocalAuthor int64
+	CreatedAt         time.Time
+	EditedAt          *time.Time
 	// Mentions are the people it mentions whom its readers elsewhere may know of: the
 	// group's members and partners' people, never someone of this instance outside
 	// the group.

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"syscall"
 	"time"
 
@@ -150,7 +149,7 @@ func localhostDial(d *net.Dialer, allowPrivate bool) func(context.Context, strin
 		if err != nil {
 			return nil, err
 		}
-		if h := strings.ToLower(strings.TrimSuffix(host, ".")); h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		if activitypub.IsLocalhostName(host) {
 			if !allowPrivate {
 				return nil, fmt.Errorf("%w: %s", ErrNotPublic, host)
 			}
